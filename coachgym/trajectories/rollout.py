@@ -1,0 +1,86 @@
+"""One episode of one agent in one env, recorded as a `Trajectory`.
+
+This loop is shared by collection, evaluation and on-policy training so that all three see the
+same episodes. It never lets an env or agent fault lose the run: a world that cannot be set up
+is recorded as an `env_error` episode; a conversation that outgrows the context ends as
+`context_limit`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+
+from coachgym.agents.base import Agent, ContextLimitExceeded
+from coachgym.envs.core import Outcome
+from coachgym.trajectories.records import Step, Trajectory
+from coachgym.trajectories.store import TrajectoryStore
+
+
+def run_episode(
+    env: gym.Env,
+    agent: Agent,
+    task_id: str,
+    seed: int = 0,
+    store: TrajectoryStore | None = None,
+) -> Trajectory:
+    """Play `task_id` to the end. Screenshots are written to `store` when one is given."""
+    base: Any = env.unwrapped
+    started = time.time()
+    trajectory = Trajectory(task_id=task_id, env=base.name, agent=agent.name, model=agent.model, seed=seed,
+                            started_at=started)
+    try:
+        observation, _ = env.reset(seed=seed, options={"task_id": task_id})
+    except Exception as error:  # noqa: BLE001 - recorded, so the run goes on and the report shows it
+        trajectory.outcome = Outcome.ENV_ERROR
+        trajectory.metadata["error"] = f"reset failed: {type(error).__name__}: {error}"
+        trajectory.duration_s = time.time() - started
+        return trajectory
+    task = base.task
+    agent.start_episode(task, base.prompt_info())
+    trajectory.goal, trajectory.split, trajectory.system_prompt = task.goal, task.split, agent.system_prompt
+    usage: dict[str, int] = {}
+    while True:
+        agent_started = time.perf_counter()
+        try:
+            output = agent.act(observation)
+        except ContextLimitExceeded as error:
+            trajectory.outcome = Outcome.CONTEXT_LIMIT
+            trajectory.metadata["error"] = str(error)
+            break
+        agent_time = time.perf_counter() - agent_started
+        for key, value in output.usage.items():
+            usage[key] = usage.get(key, 0) + value
+        image = None
+        if store is not None and "screenshot" in observation:
+            image = store.save_image(trajectory.id, len(trajectory.steps), observation["screenshot"])
+        seen = output.prompt if output.prompt is not None else observation["text"]
+        env_started = time.perf_counter()
+        observation, reward, terminated, truncated, info = env.step(output.text)
+        trajectory.steps.append(
+            Step(
+                index=len(trajectory.steps),
+                observation=seen,
+                image=image,
+                action=output.text,
+                token_ids=output.token_ids,
+                logprobs=output.logprobs,
+                reward=reward,
+                action_error=info.get("action_error"),
+                env_time_s=time.perf_counter() - env_started,
+                agent_time_s=agent_time,
+            )
+        )
+        trajectory.reward += reward
+        if terminated or truncated:
+            trajectory.final_observation = observation["text"]
+            trajectory.outcome = Outcome(info["outcome"])
+            trajectory.success = bool(info.get("success", False))
+            trajectory.metadata["evaluation"] = info.get("evaluation", {}).get("detail", "")
+            break
+    trajectory.invalid_actions = base.invalid_actions
+    trajectory.usage = usage
+    trajectory.duration_s = time.time() - started
+    return trajectory
