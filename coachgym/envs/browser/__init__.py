@@ -1,0 +1,1 @@
+"""The browser environment: Playwright-driven Chromium, built-in local web apps and MiniWoB++."""
