@@ -1,9 +1,11 @@
 """The agent contract the rollout loop relies on.
 
 An agent is told which task an episode is about (`start_episode`), then maps each observation
-dict to an `AgentOutput`. LM agents keep their own chat history and report the exact user-turn
-text they were fed (`prompt`) so trajectories train on precisely what the model saw, and the
-token ids and log-probs they sampled so training never re-tokenizes sampled text.
+dict to an `AgentOutput`. LM agents keep their own chat history and report exactly what they were
+fed: the user-turn text (`prompt`), the full chat `messages` (images as `{"type": "image", "step": j}`
+parts), which earlier observations were kept in full (`context`), and the prompt token ids when they
+tokenized locally. They also report the token ids and log-probs they sampled, so training never
+re-tokenizes sampled text. This module defines the contract only; it must not import model code.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from coachgym.envs.core import Task
 
@@ -20,11 +22,18 @@ class ContextLimitExceeded(Exception):
     """The conversation no longer fits the model's context; the episode ends as `context_limit`."""
 
 
+class AgentServerError(RuntimeError):
+    """A model server could not be used (unreachable, refused, kept failing); the message names the fix."""
+
+
 class AgentOutput(BaseModel):
     text: str
-    prompt: str | None = None
-    token_ids: list[int] | None = None
-    logprobs: list[float] | None = None
+    prompt: str | None = Field(default=None, description="The user-turn text of this step.")
+    token_ids: list[int] | None = Field(default=None, description="Sampled completion token ids (EOS included).")
+    logprobs: list[float] | None = Field(default=None, description="Log-prob of each sampled token.")
+    messages: list[dict[str, Any]] | None = Field(default=None, description="Exact chat messages the model got.")
+    context: list[int] | None = Field(default=None, description="Earlier steps kept in full; None = all.")
+    prompt_token_ids: list[int] | None = Field(default=None, description="Tokenized `messages`, when known.")
     usage: dict[str, int] = {}
 
 

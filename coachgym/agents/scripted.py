@@ -50,7 +50,11 @@ class RandomAgent(_PromptedAgent):
 
     def __init__(self, seed: int | str = 0, prompts: PromptBuilder | None = None):
         super().__init__(prompts)
-        self.rng = np.random.default_rng(int(seed))
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        self.rng = np.random.default_rng([self.seed, seed])
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
         super().start_episode(task, env_info)
