@@ -208,11 +208,8 @@ class ActionSet:
             raise invalid_format(f"Unclosed parenthesis in {name}(...); usage: {spec.signature()}")
         last_error = ""
         for close in closes[:200]:
-            source = name + text[open_paren : close + 1]
-            try:
-                node = ast.parse(source, mode="eval").body
-            except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-                last_error = str(error)
+            node, source, last_error = _parse_call_source(name + text[open_paren : close + 1], last_error)
+            if node is None:
                 continue
             if not isinstance(node, ast.Call):
                 continue
@@ -227,6 +224,16 @@ class ActionSet:
             inner = text[open_paren + 1 : closes[-1]].strip()
             return ParsedAction(name=name, args={spec.args[0].name: _unquote(inner)}, raw=text)
         raise invalid_format(f"Could not parse the arguments of {name}(...): {last_error}; usage: {spec.signature()}")
+
+
+def _parse_call_source(source: str, last_error: str) -> tuple[ast.expr | None, str, str]:
+    """Parse `name(...)`; models often put raw newlines inside quoted text, so retry with them escaped."""
+    for candidate in (source, source.replace("\n", "\\n")):
+        try:
+            return ast.parse(candidate, mode="eval").body, candidate, last_error
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+            last_error = str(error)
+    return None, source, last_error
 
 
 def _unquote(value: str) -> str:

@@ -13,7 +13,6 @@ Rewards come from evaluators that read env state, never from what the agent clai
 from __future__ import annotations
 
 import json
-import time
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -146,7 +145,7 @@ class AgentEnv(gym.Env[dict, str]):
     evaluator scores the world and `info` carries `outcome`, `success` and `evaluation`.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
     name: ClassVar[str]
     actions: ClassVar[ActionSet]
     default_max_steps: ClassVar[int] = 20
@@ -229,7 +228,6 @@ class AgentEnv(gym.Env[dict, str]):
         if self._done:
             raise RuntimeError("The episode has ended; call reset() to start another.")
         self.steps += 1
-        started = time.perf_counter()
         info: dict[str, Any] = {}
         reward, terminated = 0.0, False
         try:
@@ -254,7 +252,6 @@ class AgentEnv(gym.Env[dict, str]):
         truncated = not terminated and self.steps >= self.max_steps
         if truncated:
             self.outcome = Outcome.TASK_LIMIT_REACHED
-        info["step_time_s"] = time.perf_counter() - started
         if terminated or truncated:
             self._done = True
             evaluation = self._safe_evaluate()

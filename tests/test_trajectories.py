@@ -1,0 +1,121 @@
+"""Trajectory store, conversion and viewer, on real episodes of the guess env."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from datasets import load_from_disk
+
+import coachgym  # noqa: F401
+from coachgym.agents import make_agent
+from coachgym.trajectories import (
+    Trajectory,
+    TrajectoryFilter,
+    TrajectoryStore,
+    from_agentinstruct,
+    to_agentinstruct,
+    to_dataset,
+)
+from coachgym.trajectories.rollout import run_episode
+from coachgym.trajectories.stats import summarize
+from coachgym.trajectories.viewer import write_view
+
+
+@pytest.fixture(scope="module")
+def episodes():
+    env = gym.make("coachgym/Guess-v0")
+    runs = [run_episode(env, make_agent(agent), f"guess-00{i}", seed=i) for agent in ("scripted", "random")
+            for i in range(4)]
+    env.close()
+    return runs
+
+
+def test_rollout_records_what_the_agent_saw_and_did(episodes):
+    expert = episodes[0]
+    assert expert.success and expert.outcome.value == "completed" and expert.reward == 1.0
+    assert expert.steps[0].observation.startswith("Task: Find the secret number")
+    assert "Action: guess(" in expert.steps[0].action
+    assert expert.system_prompt and "guess(number: int)" in expert.system_prompt
+    assert "Correct!" in expert.final_observation
+    assert not any(t.success for t in episodes[4:])
+
+
+def test_store_appends_and_reports_a_torn_last_line(tmp_path, episodes):
+    store = TrajectoryStore(tmp_path)
+    for trajectory in episodes[:3]:
+        store.append(trajectory)
+    with open(store.path, "ab") as handle:  # a kill in the middle of a write
+        handle.write(episodes[3].model_dump_json().encode()[:50])
+    loaded, report = store.load()
+    assert [t.id for t in loaded] == [t.id for t in episodes[:3]]
+    assert len(report.problems) == 1 and "truncated last line" in report.problems[0]
+    store.append(episodes[4])  # appending after a torn line still yields readable lines
+    loaded, _ = store.load()
+    assert [t.id for t in loaded][-1] == episodes[4].id and len(loaded) == 4
+    assert store.finished_keys() == {t.key for t in loaded}
+
+
+def test_store_saves_images_beside_the_jsonl(tmp_path):
+    store = TrajectoryStore(tmp_path)
+    pixels = np.random.default_rng(0).integers(0, 255, (20, 10, 3), dtype=np.uint8)
+    relative = store.save_image("abc", 3, pixels)
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(tmp_path / relative)), pixels)
+
+
+def test_agentinstruct_round_trip_keeps_every_field_the_format_carries(episodes):
+    for trajectory in episodes:
+        row = to_agentinstruct(trajectory)
+        assert [t["from"] for t in row["conversations"][:3]] == ["system", "human", "gpt"]
+        back = from_agentinstruct(row, env=trajectory.env, agent=trajectory.agent)
+        assert to_agentinstruct(back) == row
+        assert back.system_prompt == trajectory.system_prompt
+        assert [(s.observation, s.action, s.train) for s in back.steps] == [
+            (s.observation, s.action, s.train) for s in trajectory.steps
+        ]
+        assert back.final_observation == trajectory.final_observation
+
+
+def test_agentinstruct_rows_from_the_wild_round_trip():
+    row = {"id": "os_0", "conversations": [
+        {"from": "human", "loss": False, "value": "instructions"},
+        {"from": "gpt", "loss": False, "value": "OK."},
+        {"from": "human", "loss": False, "value": "task: count files"},
+        {"from": "gpt", "loss": True, "value": "Act: bash\n```bash\nls | wc -l\n```"},
+    ]}
+    trajectory = from_agentinstruct(row, env="shell")
+    assert [s.train for s in trajectory.steps] == [False, True]
+    assert to_agentinstruct(trajectory) == row
+    with pytest.raises(ValueError, match="expected a gpt turn"):
+        from_agentinstruct({"id": "x", "conversations": [{"from": "human", "value": "a"},
+                                                         {"from": "human", "value": "b"}]})
+
+
+def test_dataset_export_loads_back(tmp_path, episodes):
+    dataset = to_dataset(episodes)
+    dataset.save_to_disk(str(tmp_path / "ds"))
+    loaded = load_from_disk(str(tmp_path / "ds"))
+    assert loaded.num_rows == len(episodes)
+    assert loaded[0]["messages"][0]["role"] == "system" and loaded[0]["conversations"][1]["from"] == "human"
+    assert sorted(set(loaded["agent"])) == ["random", "scripted"]
+
+
+def test_filters_and_stats(episodes):
+    winners = list(TrajectoryFilter(success=True).apply(episodes))
+    assert winners and all(t.agent == "scripted" for t in winners)
+    assert list(TrajectoryFilter(min_steps=1000).apply(episodes)) == []
+    rows = {row.agent: row for row in summarize(episodes)}
+    assert rows["scripted"].success_rate == 1.0 and rows["random"].success_rate == 0.0
+    assert sum(rows["random"].outcomes.values()) == 4
+
+
+def test_viewer_is_self_contained_and_escapes_text(tmp_path, episodes):
+    hostile = episodes[0].model_copy(update={"goal": "<script>alert(1)</script>"})
+    out = write_view([hostile, *episodes[1:]], tmp_path, tmp_path / "view.html")
+    page = out.read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert page.count("class='ep'") == len(episodes)
+
+
+def test_trajectory_json_round_trip(episodes):
+    assert Trajectory.model_validate_json(episodes[0].model_dump_json()) == episodes[0]
