@@ -1,0 +1,115 @@
+"""Benchmark metrics: per-component scores, AgentBench outcome counts, and the overall score.
+
+A component's score is its success rate. The overall score follows AgentBench: each component's
+score is divided by its reference score (the average of reference agents, recorded in the suite
+file) and the normalised scores are averaged, so an easy env cannot dominate. Confidence
+intervals are percentile bootstraps over episodes (resampled within each component), with a
+fixed generator seed so a report is reproducible.
+
+Components that could not run, or ran only partly, stay in the metrics with the reason and make
+the overall score `partial`; they are never silently dropped. This module reads results; it must
+not run episodes or read stores.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from coachgym.envs.core import Outcome
+
+if TYPE_CHECKING:
+    from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult
+
+BOOTSTRAP_SAMPLES = 2000
+CONFIDENCE = 0.95
+
+
+class ComponentMetrics(BaseModel):
+    name: str
+    env: str | None
+    planned: int = Field(description="Episodes the run planned for this component.")
+    episodes: int = Field(description="Episodes with a stored result.")
+    unavailable: str | None = None
+    success_rate: float = 0.0
+    success_ci: tuple[float, float] = (0.0, 0.0)
+    avg_reward: float = 0.0
+    outcomes: dict[str, int] = Field(default_factory=dict, description="Count per AgentBench outcome; sums to `episodes`.")
+    avg_steps: float = 0.0
+    avg_tokens: float = 0.0
+    avg_wall_time_s: float = 0.0
+    reference: float | None = None
+    normalized: float | None = Field(default=None, description="success_rate / reference (None without a reference).")
+
+
+class RunMetrics(BaseModel):
+    components: list[ComponentMetrics]
+    episodes: int
+    success_rate: float = Field(description="Over all episodes (micro average).")
+    overall_score: float | None = Field(description="Mean of normalised component scores (AgentBench overall).")
+    overall_ci: tuple[float, float] | None = None
+    partial: bool = Field(description="True when a component could not run, ran only partly, or lacks a reference.")
+    problems: list[str] = Field(default=[], description="Why the overall score is partial, one line per component.")
+    confidence: float = CONFIDENCE
+
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(samples, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _component(status: ComponentStatus, results: Sequence[EpisodeResult], planned: int,
+               rng: np.random.Generator) -> tuple[ComponentMetrics, np.ndarray | None]:
+    """Metrics for one component, and its bootstrap samples of the success rate (None if no episodes)."""
+    metrics = ComponentMetrics(name=status.name, env=status.env, planned=planned, episodes=len(results),
+                               unavailable=status.unavailable, reference=status.reference,
+                               outcomes={outcome.value: 0 for outcome in Outcome})
+    if not results:
+        return metrics, None
+    success = np.array([r.success for r in results], dtype=float)
+    samples = rng.choice(success, size=(BOOTSTRAP_SAMPLES, len(success)), replace=True).mean(axis=1)
+    metrics.outcomes.update(Counter(r.outcome.value for r in results))
+    metrics.success_rate = float(success.mean())
+    metrics.success_ci = _interval(samples)
+    metrics.avg_reward = float(np.mean([r.reward for r in results]))
+    metrics.avg_steps = float(np.mean([r.steps for r in results]))
+    metrics.avg_tokens = float(np.mean([r.tokens for r in results]))
+    metrics.avg_wall_time_s = float(np.mean([r.wall_time_s for r in results]))
+    if status.reference:
+        metrics.normalized = metrics.success_rate / status.reference
+    return metrics, samples
+
+
+def compute_metrics(statuses: Sequence[ComponentStatus], episodes: Sequence[EpisodeResult],
+                    planned: dict[str, int]) -> RunMetrics:
+    """Metrics for a run; `planned` maps each component to the episodes the run planned for it."""
+    rng = np.random.default_rng(0)
+    components, normalized_samples, problems = [], [], []
+    for status in statuses:
+        results = [e for e in episodes if e.component == status.name]
+        metrics, samples = _component(status, results, planned.get(status.name, 0), rng)
+        components.append(metrics)
+        if status.unavailable:
+            problems.append(f"{status.name}: not run ({status.unavailable})")
+        elif metrics.episodes < metrics.planned:
+            problems.append(f"{status.name}: only {metrics.episodes} of {metrics.planned} episodes finished")
+        if samples is None:
+            continue
+        if metrics.normalized is None:
+            problems.append(f"{status.name}: no reference score, left out of the overall score")
+            continue
+        normalized_samples.append(samples / status.reference)
+    overall = overall_ci = None
+    if normalized_samples:
+        stacked = np.stack(normalized_samples)
+        overall = float(np.mean([c.normalized for c in components if c.normalized is not None and c.episodes]))
+        overall_ci = _interval(stacked.mean(axis=0))
+    total = len(episodes)
+    return RunMetrics(components=components, episodes=total,
+                      success_rate=sum(e.success for e in episodes) / total if total else 0.0,
+                      overall_score=overall, overall_ci=overall_ci, partial=bool(problems), problems=problems)

@@ -1,0 +1,200 @@
+"""`coachgym eval`: run an agent over a benchmark, resumably, and record one result per episode.
+
+A run is a folder: `run.json` (what was asked and which components could run), one trajectory
+store per component (`<component>/trajectories.jsonl`, the append-only store collection uses),
+and `results.json` (one `EpisodeResult` per planned episode plus the metrics), which is derived
+from the stores and so can always be rebuilt from them.
+
+Every episode has a fixed seed that depends only on its task id and the run's base seed, and the
+agent is reseeded with it, so results do not depend on worker count, order, or interruptions:
+after a SIGKILL, `resume` skips the stored episodes and plays the rest to the same final results.
+This module must not contain a rollout loop (that is `run_episode`, used by the workers).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from coachgym.benchmarks.metrics import RunMetrics, compute_metrics
+from coachgym.benchmarks.suites import DEFAULT_BENCH, BenchSuite, LoadedComponent, load_bench, resolve_bench
+from coachgym.benchmarks.workers import Episode, play
+from coachgym.envs.core import Outcome
+from coachgym.trajectories.records import Trajectory
+from coachgym.trajectories.store import TrajectoryStore
+
+MANIFEST = "run.json"
+RESULTS = "results.json"
+
+
+class EvalConfig(BaseModel):
+    suite: str = Field(default=DEFAULT_BENCH, description="Benchmark name or file, or a single env suite.")
+    agent: str = Field(default="scripted", description="Agent spec: scripted, random, hf:PATH, openai:MODEL@URL.")
+    out: Path = Field(description="Run folder.")
+    workers: int = Field(default=1, ge=1, description="Worker processes, each with its own agent and envs.")
+    timeout_s: float = Field(default=600.0, gt=0, description="Wall-clock limit per episode.")
+    repeats: int = Field(default=1, ge=1, description="Episodes per task, each with its own fixed seed.")
+    base_seed: int = Field(default=0, description="Mixed into every task's seed; change it for an independent run.")
+    limit: int | None = Field(default=None, ge=1, description="At most N tasks per component (overrides the suite).")
+    components: list[str] | None = Field(default=None, description="Only these components of the benchmark.")
+    resume: bool = Field(default=False, description="Continue a run folder, skipping finished episodes.")
+
+
+class ComponentStatus(BaseModel):
+    name: str
+    suite: str
+    env: str | None
+    split: str
+    tasks: int
+    reference: float | None
+    unavailable: str | None = None
+
+
+class RunManifest(BaseModel):
+    config: EvalConfig
+    bench: BenchSuite
+    components: list[ComponentStatus]
+    plan: list[tuple[str, str, int]] = Field(default=[], description="(component, task id, seed) in report order.")
+    started_at: float = Field(default_factory=time.time)
+
+
+class EpisodeResult(BaseModel):
+    """What the metrics and reports need from one episode; the trajectory has everything else."""
+
+    component: str
+    env: str
+    task_id: str
+    seed: int
+    agent: str
+    success: bool
+    reward: float
+    outcome: Outcome
+    steps: int
+    invalid_actions: int
+    tokens: int
+    wall_time_s: float
+    trajectory_id: str
+    error: str | None = None
+
+    @classmethod
+    def from_trajectory(cls, component: str, trajectory: Trajectory) -> EpisodeResult:
+        usage = trajectory.usage
+        tokens = usage.get("total_tokens", usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+        if not tokens:
+            tokens = sum(len(step.token_ids or ()) for step in trajectory.steps)
+        return cls(component=component, env=trajectory.env, task_id=trajectory.task_id, seed=trajectory.seed,
+                   agent=trajectory.agent, success=trajectory.success, reward=trajectory.reward,
+                   outcome=trajectory.outcome, steps=len(trajectory.steps), invalid_actions=trajectory.invalid_actions,
+                   tokens=tokens, wall_time_s=trajectory.duration_s, trajectory_id=trajectory.id,
+                   error=trajectory.metadata.get("error"))
+
+    def verdict(self) -> tuple:
+        """The fields a rerun with the same seeds must reproduce (not timings or record ids)."""
+        return (self.component, self.task_id, self.seed, self.success, self.reward, self.outcome, self.steps,
+                self.invalid_actions, self.tokens)
+
+
+class RunResults(BaseModel):
+    manifest: RunManifest
+    episodes: list[EpisodeResult]
+    metrics: RunMetrics
+
+
+def task_seed(task_id: str, repeat: int, base_seed: int) -> int:
+    """A seed fixed by the task (not by its position in the run), so reruns and resumes match."""
+    return zlib.crc32(f"{base_seed}:{repeat}:{task_id}".encode()) & 0x7FFFFFFF
+
+
+def plan(config: EvalConfig, loaded: list[LoadedComponent]) -> list[Episode]:
+    return [(c.name, task.id, task_seed(task.id, repeat, config.base_seed))
+            for c in loaded if c.unavailable is None for task in c.tasks for repeat in range(config.repeats)]
+
+
+def prepare(config: EvalConfig) -> tuple[RunManifest, list[LoadedComponent]]:
+    """Resolve the benchmark and check the run folder: a new run, or a resume of the same run."""
+    bench = resolve_bench(config.suite)
+    if config.components:
+        bench = bench.model_copy(update={"components": [bench.component(name) for name in config.components]})
+    if config.limit is not None:
+        bench = bench.model_copy(update={"components": [c.model_copy(update={"limit": config.limit})
+                                                        for c in bench.components]})
+    loaded = load_bench(bench)
+    manifest = RunManifest(config=config, bench=bench, components=[
+        ComponentStatus(name=c.name, suite=c.component.suite, env=c.env, split=c.component.split or bench.split,
+                        tasks=len(c.tasks), reference=c.reference, unavailable=c.unavailable) for c in loaded],
+        plan=plan(config, loaded))
+    path = config.out / MANIFEST
+    if path.exists():
+        if not config.resume:
+            raise FileExistsError(f"{config.out} already holds a run; pass --resume to continue it or choose another --out.")
+        previous = RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
+        same = ("suite", "agent", "repeats", "base_seed", "limit", "components")
+        changed = [k for k in same if getattr(previous.config, k) != getattr(config, k)]
+        if changed:
+            raise ValueError(f"Cannot resume {config.out}: it was run with different {', '.join(changed)}; "
+                             "use the same options or another --out.")
+        manifest = manifest.model_copy(update={"started_at": previous.started_at})
+    config.out.mkdir(parents=True, exist_ok=True)
+    path.write_text(manifest.model_dump_json(indent=1), encoding="utf-8")
+    return manifest, loaded
+
+
+def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | None = None) -> RunResults:
+    """Play every planned episode not yet stored, then write and return `results.json`."""
+    manifest, loaded = prepare(config)
+    stores = {c.name: TrajectoryStore(config.out / c.name) for c in loaded}
+    finished = {name: store.finished_keys() for name, store in stores.items()}
+    todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
+    suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
+    for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out):
+        stores[component].append(trajectory)
+        if on_episode is not None:
+            on_episode(EpisodeResult.from_trajectory(component, trajectory))
+    return write_results(config.out)
+
+
+def load_episodes(run_dir: Path, manifest: RunManifest) -> list[EpisodeResult]:
+    """The stored result of every planned episode, in plan order (episodes not yet played are left out)."""
+    by_key: dict[tuple, EpisodeResult] = {}
+    for status in manifest.components:
+        for trajectory in TrajectoryStore(run_dir / status.name).read():
+            if trajectory.agent == manifest.config.agent:
+                by_key.setdefault((status.name, trajectory.task_id, trajectory.seed),
+                                  EpisodeResult.from_trajectory(status.name, trajectory))
+    return [by_key[tuple(key)] for key in manifest.plan if tuple(key) in by_key]
+
+
+def write_results(run_dir: Path) -> RunResults:
+    """(Re)build `results.json` from the run's stores."""
+    manifest = read_manifest(run_dir)
+    episodes = load_episodes(run_dir, manifest)
+    results = RunResults(manifest=manifest, episodes=episodes, metrics=compute_metrics(
+        manifest.components, episodes, planned=dict(Counter(key[0] for key in manifest.plan))))
+    tmp = run_dir / (RESULTS + ".tmp")
+    tmp.write_text(results.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(run_dir / RESULTS)
+    return results
+
+
+def read_manifest(run_dir: Path) -> RunManifest:
+    path = Path(run_dir) / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(f"No benchmark run at {run_dir} (missing {MANIFEST}); run `coachgym eval` first.")
+    return RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def read_results(run_dir: Path) -> RunResults:
+    """A run's results, rebuilt from its stores when `results.json` is missing (e.g. after a kill)."""
+    path = Path(run_dir) / RESULTS
+    if path.exists():
+        try:
+            return RunResults.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError:
+            pass
+    return write_results(Path(run_dir))
+
