@@ -53,5 +53,8 @@ class Agent(ABC):
     def act(self, observation: dict[str, Any]) -> AgentOutput:
         """Return the next action for this observation."""
 
+    def reseed(self, seed: int) -> None:
+        """Make the coming episode's sampling reproducible from `seed` (no-op for deterministic agents)."""
+
     def close(self) -> None:
         """Release resources (model servers, sessions)."""

@@ -23,6 +23,11 @@ class Step(BaseModel):
     train: bool = Field(default=True, description="Whether the action is a training target (AgentInstruct `loss`).")
     token_ids: list[int] | None = None
     logprobs: list[float] | None = None
+    context: list[int] | None = Field(
+        default=None,
+        description="Earlier steps whose observations the model saw in full (the rest were elided to fit its "
+        "context); None = all. `coachgym.agents.history.step_messages` rebuilds the exact chat from it.",
+    )
     reward: float = 0.0
     action_error: str | None = None
     env_time_s: float = 0.0

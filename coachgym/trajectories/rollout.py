@@ -4,16 +4,22 @@ This loop is shared by collection, evaluation and on-policy training so that all
 same episodes. It never lets an env or agent fault lose the run: a world that cannot be set up
 is recorded as an `env_error` episode; a conversation that outgrows the context ends as
 `context_limit`.
+
+The agent is reseeded with the episode seed, so a sampled episode is reproducible. `on_step` sees
+each recorded `Step` with the agent's full `AgentOutput` (exact chat messages, prompt token ids),
+for in-process consumers such as on-policy training; the stored record keeps only the compact
+`Step.context` from which `coachgym.agents.history.step_messages` rebuilds those messages.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 
-from coachgym.agents.base import Agent, ContextLimitExceeded
+from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
 from coachgym.envs.core import Outcome
 from coachgym.trajectories.records import Step, Trajectory
 from coachgym.trajectories.store import TrajectoryStore
@@ -25,6 +31,7 @@ def run_episode(
     task_id: str,
     seed: int = 0,
     store: TrajectoryStore | None = None,
+    on_step: Callable[[Step, AgentOutput], None] | None = None,
 ) -> Trajectory:
     """Play `task_id` to the end. Screenshots are written to `store` when one is given."""
     base: Any = env.unwrapped
@@ -39,6 +46,7 @@ def run_episode(
         trajectory.duration_s = time.time() - started
         return trajectory
     task = base.task
+    agent.reseed(seed)
     agent.start_episode(task, base.prompt_info())
     trajectory.goal, trajectory.split, trajectory.system_prompt = task.goal, task.split, agent.system_prompt
     usage: dict[str, int] = {}
@@ -59,20 +67,22 @@ def run_episode(
         seen = output.prompt if output.prompt is not None else observation["text"]
         env_started = time.perf_counter()
         observation, reward, terminated, truncated, info = env.step(output.text)
-        trajectory.steps.append(
-            Step(
-                index=len(trajectory.steps),
-                observation=seen,
-                image=image,
-                action=output.text,
-                token_ids=output.token_ids,
-                logprobs=output.logprobs,
-                reward=reward,
-                action_error=info.get("action_error"),
-                env_time_s=time.perf_counter() - env_started,
-                agent_time_s=agent_time,
-            )
+        step = Step(
+            index=len(trajectory.steps),
+            observation=seen,
+            image=image,
+            action=output.text,
+            token_ids=output.token_ids,
+            logprobs=output.logprobs,
+            context=output.context,
+            reward=reward,
+            action_error=info.get("action_error"),
+            env_time_s=time.perf_counter() - env_started,
+            agent_time_s=agent_time,
         )
+        trajectory.steps.append(step)
+        if on_step is not None:
+            on_step(step, output)
         trajectory.reward += reward
         if terminated or truncated:
             trajectory.final_observation = observation["text"]
