@@ -1,0 +1,223 @@
+"""One Chromium per process, one isolated browser context per episode.
+
+Playwright's sync API is bound to the thread that started it and a second `sync_playwright()`
+in the same thread fails, so the process shares a single Playwright driver and a single Chromium
+(`shared_browser`), relaunched transparently when it has died. Each env episode gets a fresh
+`BrowserSession`: its own context (cookies, storage), its tabs, request routing that lets only
+allow-listed local origins through, and the init script the settle-wait relies on.
+
+This module knows nothing about tasks, observations or actions; it must not sleep for fixed times.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Error, Page, Playwright, Route, sync_playwright
+from pydantic import BaseModel, Field
+
+from coachgym.envs.browser.chromium import launch_chromium
+
+JS_DIR = Path(__file__).parent / "js"
+INIT_JS = (JS_DIR / "init.js").read_text(encoding="utf-8")
+ALWAYS_ALLOWED = ("about:", "data:", "blob:")
+
+
+class BrowserConfig(BaseModel):
+    """How the browser looks to the agent and how long the env waits for it."""
+
+    viewport_width: int = Field(default=1280, ge=64, le=4096, description="CSS pixels.")
+    viewport_height: int = Field(default=720, ge=64, le=4096, description="CSS pixels.")
+    device_scale_factor: float = Field(default=1.0, gt=0, le=4, description="Screenshot pixels per CSS pixel.")
+    headless: bool = True
+    action_timeout_ms: int = Field(default=3000, description="Bound on one click/type/select to become possible.")
+    navigation_timeout_ms: int = Field(default=10000, description="Bound on a page load.")
+    settle_quiet_ms: int = Field(default=20, description="DOM must be this long without mutations to count as stable.")
+    settle_max_ms: int = Field(default=800, description="Upper bound on waiting for the page to settle.")
+    set_of_marks: bool = Field(default=False, description="Draw element ids on the screenshot (set-of-marks).")
+
+    @property
+    def screenshot_shape(self) -> tuple[int, int]:
+        scale = self.device_scale_factor
+        return round(self.viewport_height * scale), round(self.viewport_width * scale)
+
+
+class _SharedBrowser:
+    """The process's Playwright driver and Chromium, started lazily and relaunched after a crash."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._thread: int | None = None
+
+    def get(self, headless: bool = True) -> Browser:
+        if self._thread is not None and self._thread != threading.get_ident():
+            raise RuntimeError(
+                "Playwright's sync API is bound to the thread that started it; run one browser env per "
+                "worker process (or create all browser envs on the same thread)."
+            )
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+            self._thread = threading.get_ident()
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = launch_chromium(self._playwright, headless=headless)
+        return self._browser
+
+    def restart(self) -> None:
+        """Forget a browser that stopped answering; the next `get` launches a new one."""
+        if self._browser is not None:
+            try:
+                self._browser.close()
+            except Error:
+                pass
+        self._browser = None
+
+    def pid(self) -> int | None:
+        """Process id of the running Chromium browser process (used by crash tests and tooling)."""
+        if self._browser is None or not self._browser.is_connected():
+            return None
+        cdp = self._browser.new_browser_cdp_session()
+        try:
+            info = cdp.send("SystemInfo.getProcessInfo")
+        finally:
+            cdp.detach()
+        return next((int(p["id"]) for p in info["processInfo"] if p["type"] == "browser"), None)
+
+    def shutdown(self) -> None:
+        self.restart()
+        if self._playwright is not None:
+            try:
+                self._playwright.stop()
+            except Exception:  # noqa: BLE001 - the driver may already be gone at interpreter exit
+                pass
+        self._playwright = None
+        self._thread = None
+
+    @property
+    def playwright(self) -> Playwright:
+        self.get()
+        assert self._playwright is not None
+        return self._playwright
+
+
+shared_browser = _SharedBrowser()
+atexit.register(shared_browser.shutdown)
+
+
+class BrowserSession:
+    """An isolated context with tabs; every request outside `allowed_prefixes` is aborted.
+
+    An env keeps its session across episodes (`fresh_episode` between them) and replaces it
+    only when the browser died or the allow-list changed.
+    """
+
+    def __init__(self, config: BrowserConfig, allowed_prefixes: list[str]):
+        self.config = config
+        self.allowed_prefixes = tuple(allowed_prefixes) + ALWAYS_ALLOWED
+        self.blocked: list[str] = []
+        self.context = self._new_context()
+        self.pages: list[Page] = []
+        self.active = 0
+        self.new_page()
+
+    def _new_context(self) -> BrowserContext:
+        options: dict[str, Any] = dict(
+            viewport={"width": self.config.viewport_width, "height": self.config.viewport_height},
+            device_scale_factor=self.config.device_scale_factor,
+            service_workers="block",
+        )
+        try:
+            context = shared_browser.get(self.config.headless).new_context(**options)
+        except Error:  # the browser died since the last episode: start a new one, once
+            shared_browser.restart()
+            context = shared_browser.get(self.config.headless).new_context(**options)
+        context.set_default_timeout(self.config.action_timeout_ms)
+        context.set_default_navigation_timeout(self.config.navigation_timeout_ms)
+        context.add_init_script(INIT_JS)
+        context.route("**/*", self._route)
+        context.on("page", self._adopt)
+        return context
+
+    def _route(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith(self.allowed_prefixes):
+            route.fallback()
+        else:
+            self.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    def fresh_episode(self) -> None:
+        """Clear what an episode leaves behind (tabs, cookies, blocked log) without a new context.
+
+        A new context costs ~0.5 s; closing the tabs gives every episode a fresh document anyway.
+        """
+        for page in list(self.pages):
+            page.close()
+        self.pages, self.active, self.blocked = [], 0, []
+        self.context.clear_cookies()
+        self.new_page()
+
+    def allows(self, url: str) -> bool:
+        return url.startswith(self.allowed_prefixes)
+
+    def _adopt(self, page: Page) -> None:
+        """Popups and target=_blank links become the active tab, as in a real browser."""
+        if page not in self.pages:
+            self.pages.append(page)
+            self.active = len(self.pages) - 1
+        page.on("close", self._forget)
+
+    def _forget(self, page: Page) -> None:
+        if page in self.pages:
+            index = self.pages.index(page)
+            self.pages.remove(page)
+            if self.active >= index and self.active > 0:
+                self.active -= 1
+
+    # ----------------------------------------------------------------- tabs
+    @property
+    def page(self) -> Page:
+        if not self.pages:
+            self.new_page()
+        return self.pages[self.active]
+
+    def new_page(self) -> Page:
+        page = self.context.new_page()
+        self._adopt(page)
+        return page
+
+    def switch(self, index: int) -> None:
+        if not 0 <= index < len(self.pages):
+            raise IndexError(f"There is no tab {index}; open tabs are 0..{len(self.pages) - 1}.")
+        self.active = index
+        self.pages[index].bring_to_front()
+
+    def close_active(self) -> None:
+        self.page.close()
+        if not self.pages:
+            self.new_page()
+
+    def tabs(self) -> list[tuple[str, str]]:
+        """(title, url) of each open tab, in order."""
+        return [(_safe(page.title, ""), page.url) for page in self.pages]
+
+    def take_blocked(self) -> list[str]:
+        blocked, self.blocked = self.blocked, []
+        return blocked
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        except Error:
+            pass
+
+
+def _safe(call: Callable[[], str], default: str) -> str:
+    try:
+        return call()
+    except Error:
+        return default
