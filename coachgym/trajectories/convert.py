@@ -9,11 +9,12 @@ turn <-> `final_observation`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from datasets import Dataset
+from typing import TYPE_CHECKING, Any
 
 from coachgym.trajectories.records import Step, Trajectory
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 
 def to_agentinstruct(trajectory: Trajectory) -> dict[str, Any]:
@@ -69,6 +70,8 @@ def to_messages(trajectory: Trajectory) -> list[dict[str, str]]:
 
 def to_dataset(trajectories: list[Trajectory]) -> Dataset:
     """A `datasets.Dataset` with AgentInstruct `conversations`, chat `messages` and metadata columns."""
+    from datasets import Dataset  # imported here: it costs seconds, and rollout workers never need it
+
     rows = []
     for trajectory in trajectories:
         row = to_agentinstruct(trajectory)
