@@ -35,6 +35,9 @@ RESULTS = "results.json"
 class EvalConfig(BaseModel):
     suite: str = Field(default=DEFAULT_BENCH, description="Benchmark name or file, or a single env suite.")
     agent: str = Field(default="scripted", description="Agent spec: scripted, random, hf:PATH, openai:MODEL@URL.")
+    agent_factory: str | None = Field(
+        default=None, description="`module:callable` returning an Agent, for agents outside the registry; "
+        "`agent` is then only the name results are recorded under.")
     out: Path = Field(description="Run folder.")
     workers: int = Field(default=1, ge=1, description="Worker processes, each with its own agent and envs.")
     timeout_s: float = Field(default=600.0, gt=0, description="Wall-clock limit per episode.")
@@ -151,7 +154,8 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     finished = {name: store.finished_keys() for name, store in stores.items()}
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
-    for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out):
+    for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out,
+                                    agent_factory=config.agent_factory):
         stores[component].append(trajectory)
         if on_episode is not None:
             on_episode(EpisodeResult.from_trajectory(component, trajectory))

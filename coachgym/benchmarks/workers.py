@@ -12,6 +12,7 @@ not write the store (the parent does, one line per finished episode).
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import os
 import time
@@ -76,6 +77,7 @@ def play(
     workers: int,
     timeout_s: float,
     store_root: Path,
+    agent_factory: str | None = None,
 ) -> Iterator[tuple[str, Trajectory]]:
     """Play `episodes` on `workers` processes; yield (component, trajectory) as each finishes.
 
@@ -85,7 +87,8 @@ def play(
     if not episodes:
         return
     context = mp.get_context("spawn")
-    args = ({name: suite.model_dump_json() for name, suite in suites.items()}, agent, str(store_root), os.getpid())
+    args = ({name: suite.model_dump_json() for name, suite in suites.items()}, agent, agent_factory, str(store_root),
+            os.getpid())
     pending = deque(episodes)
     pool = [_Worker(context, args) for _ in range(min(workers, len(episodes)))]
     try:
@@ -139,14 +142,25 @@ def _abandon(worker: _Worker, suites: dict[str, TaskSuite], agent: str, outcome:
     return episode[0], failed_trajectory(suites[episode[0]].env, agent, episode, outcome, error)
 
 
-def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, store_root: str, parent_pid: int) -> None:
+def _make_agent(spec: str, factory: str | None) -> Any:
+    from coachgym.agents.registry import make_agent
+
+    if factory is None:
+        return make_agent(spec)
+    module, _, attr = factory.partition(":")
+    agent = getattr(importlib.import_module(module), attr)()
+    agent.name = spec
+    return agent
+
+
+def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, agent_factory: str | None, store_root: str,
+           parent_pid: int) -> None:
     """Worker main loop: create the agent, then play each episode the parent sends until None."""
     _die_with_parent(parent_pid)
-    from coachgym.agents.registry import make_agent
     from coachgym.trajectories.store import TrajectoryStore
 
     try:
-        agent = make_agent(agent_spec)
+        agent = _make_agent(agent_spec, agent_factory)
     except Exception as error:  # noqa: BLE001 - reported to the parent, which stops the run
         conn.send(("fatal", f"Agent {agent_spec!r} could not be created: {type(error).__name__}: {error}"))
         return

@@ -1,0 +1,29 @@
+"""Agents for the benchmark-runner tests, created in worker processes through `agent_factory`."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from coachgym.agents.base import AgentOutput
+from coachgym.agents.scripted import ScriptedAgent
+from coachgym.envs.core import Task
+
+HANG_TASK = "guess-033"
+CRASH_TASK = "guess-035"
+
+
+class FaultyAgent(ScriptedAgent):
+    """The scripted expert, except that it hangs on one task and kills its own process on another."""
+
+    def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
+        super().start_episode(task, env_info)
+        self.task_id = task.id
+
+    def act(self, observation: dict[str, Any]) -> AgentOutput:
+        if self.task_id == HANG_TASK:
+            time.sleep(600)
+        if self.task_id == CRASH_TASK:
+            os._exit(3)
+        return super().act(observation)

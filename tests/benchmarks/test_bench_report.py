@@ -1,0 +1,102 @@
+"""Reports and comparisons: markdown, the self-contained HTML page rendered in real Chromium, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coachgym.benchmarks.metrics import compute_metrics
+from coachgym.benchmarks.report import write_report
+from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult, read_results
+from coachgym.cli import app
+from coachgym.envs.core import Outcome
+
+
+@pytest.fixture(scope="module")
+def comparison(guess_runs, tmp_path_factory) -> tuple[Path, Path]:
+    return write_report([guess_runs["scripted"], guess_runs["random"]], tmp_path_factory.mktemp("compare"))
+
+
+def test_html_report_renders_with_plots_and_trajectory_links(comparison, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from coachgym.envs.browser.chromium import launch_chromium
+
+    _, page_path = comparison
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(page_path.resolve().as_uri())
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        plots = page.eval_on_selector_all(
+            "img.plot", "els => els.map(e => [e.alt, e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width])")
+        links = page.eval_on_selector_all("a[href*='views/']", "els => els.map(e => e.getAttribute('href'))")
+        first_link = page.locator("details a").first
+        page.locator("details summary").first.click()
+        first_link.click()
+        page.wait_for_load_state()
+        landed = page.url
+        browser.close()
+    assert [alt for alt, *_ in plots] == ["Success per env suite", "Outcome breakdown", "Success vs steps"]
+    assert all(width > 100 and height > 100 and shown > 100 for _, width, height, shown in plots)
+    assert (tmp_path / "report.png").stat().st_size > 20_000
+    for link in links:
+        assert (page_path.parent / link.split("#")[0]).resolve().exists()
+    assert "/views/guess.html#" in landed
+
+
+def test_markdown_report_compares_runs(comparison):
+    markdown = comparison[0].read_text()
+    assert "| scripted | scripted | guess | 1.000 [1.000, 1.000] | 100.0% | 8 |" in markdown
+    assert "(-1.000)" in markdown  # random vs the scripted baseline, per suite and overall
+    assert "/scripted/views/guess.html)" in markdown
+    assert "Problems" not in markdown
+
+
+def test_compare_and_report_commands(guess_runs, tmp_path):
+    runner = CliRunner()
+    compared = runner.invoke(app, ["compare", str(guess_runs["scripted"]), str(guess_runs["random"])])
+    assert compared.exit_code == 0, compared.output
+    assert "-1.000" in compared.output and "overall" in compared.output
+    reported = runner.invoke(app, ["report", str(guess_runs["random"])])
+    assert reported.exit_code == 0, reported.output
+    assert (guess_runs["random"] / "report.html").exists() and (guess_runs["random"] / "views" / "guess.html").exists()
+    missing = runner.invoke(app, ["report", str(tmp_path)])
+    assert missing.exit_code != 0 and "run `coachgym eval` first" in str(missing.exception)
+
+
+def test_results_survive_a_lost_results_file(guess_runs, tmp_path):
+    results_file = guess_runs["random"] / "results.json"
+    before = read_results(guess_runs["random"])
+    results_file.unlink()
+    rebuilt = read_results(guess_runs["random"])  # rebuilt from the trajectory store
+    assert results_file.exists()
+    assert [e.verdict() for e in rebuilt.episodes] == [e.verdict() for e in before.episodes]
+
+
+def _episodes(component: str, successes: list[bool]) -> list[EpisodeResult]:
+    return [EpisodeResult(component=component, env="guess", task_id=f"t{i}", seed=i, agent="a", success=ok,
+                          reward=float(ok), outcome=Outcome.COMPLETED if ok else Outcome.TASK_LIMIT_REACHED, steps=3,
+                          invalid_actions=0, tokens=10, wall_time_s=0.1, trajectory_id=f"{component}{i}")
+            for i, ok in enumerate(successes)]
+
+
+def test_overall_score_is_normalised_per_suite_with_bootstrap_intervals():
+    statuses = [ComponentStatus(name="easy", suite="s", env="guess", split="test", tasks=10, reference=0.8),
+                ComponentStatus(name="hard", suite="s", env="guess", split="test", tasks=10, reference=0.2)]
+    episodes = _episodes("easy", [True] * 8 + [False] * 2) + _episodes("hard", [True] * 2 + [False] * 8)
+    metrics = compute_metrics(statuses, episodes, planned={"easy": 10, "hard": 10})
+    easy, hard = metrics.components
+    assert easy.normalized == pytest.approx(1.0) and hard.normalized == pytest.approx(1.0)
+    assert metrics.overall_score == pytest.approx(1.0)  # the hard suite counts as much as the easy one
+    low, high = metrics.overall_ci
+    assert low < 1.0 < high and high - low < 2.0
+    assert easy.success_ci[0] < 0.8 < easy.success_ci[1]
+    assert easy.outcomes["completed"] == 8 and easy.outcomes["task_limit_reached"] == 2
+    assert not metrics.partial
+    again = compute_metrics(statuses, episodes, planned={"easy": 10, "hard": 10})
+    assert again.overall_ci == metrics.overall_ci  # fixed bootstrap seed: reports are reproducible
+    partial = compute_metrics(statuses, episodes[:10], planned={"easy": 10, "hard": 10})
+    assert partial.partial and partial.problems == ["hard: only 0 of 10 episodes finished"]

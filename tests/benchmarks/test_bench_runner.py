@@ -1,0 +1,132 @@
+"""The benchmark runner end to end: real worker processes, the real guess env, real stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bench_agents import CRASH_TASK, HANG_TASK
+from coachgym.benchmarks.runner import EvalConfig, read_results, run_eval, task_seed
+from coachgym.benchmarks.suites import evaluation_overlap, resolve_bench, warn_evaluation_overlap
+from coachgym.cli import app
+from coachgym.envs.core import Outcome
+from coachgym.envs.registry import load_suite
+from coachgym.trajectories.store import TrajectoryStore
+
+GUESS_TEST_TASKS = load_suite("guess").split("test").ids()
+
+
+def test_scripted_solves_everything_random_solves_nothing(guess_runs):
+    scripted, random = (read_results(guess_runs[name]) for name in ("scripted", "random"))
+    assert scripted.metrics.success_rate == 1.0 and scripted.metrics.overall_score == 1.0
+    assert random.metrics.success_rate <= 0.2
+    for results in (scripted, random):
+        (component,) = results.metrics.components
+        assert component.planned == component.episodes == len(GUESS_TEST_TASKS)
+        assert sum(component.outcomes.values()) == len(GUESS_TEST_TASKS)
+        assert set(component.outcomes) == {o.value for o in Outcome}
+        assert not results.metrics.partial
+        assert [e.task_id for e in results.episodes] == GUESS_TEST_TASKS  # held-out split only, in plan order
+
+
+def test_every_result_has_its_full_trajectory_with_the_fixed_seed(guess_runs):
+    results = read_results(guess_runs["scripted"])
+    stored = {t.id: t for t in TrajectoryStore(guess_runs["scripted"] / "guess").read()}
+    for episode in results.episodes:
+        trajectory = stored[episode.trajectory_id]
+        assert trajectory.seed == episode.seed == task_seed(episode.task_id, 0, 0)
+        assert len(trajectory.steps) == episode.steps > 0
+        assert trajectory.steps[-1].action.strip().endswith(")")
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from coachgym.benchmarks.runner import EvalConfig, run_eval
+
+    finished = []
+
+    def on_episode(result):
+        finished.append(result)
+        if len(finished) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    run_eval(EvalConfig(suite="guess", agent="random", out=Path(sys.argv[1]), workers=2, timeout_s=60), on_episode)
+""")
+
+
+def test_sigkill_then_resume_gives_identical_results(guess_runs, tmp_path):
+    out = tmp_path / "killed"
+    killed = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(out)], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    store = TrajectoryStore(out / "guess")
+    assert len(store) == 3  # killed mid-run, with other episodes in flight
+    with open(store.path, "ab") as handle:  # and as if a write had been torn by the kill
+        handle.write(b'{"id": "torn", "task_id": "guess-0')
+
+    resumed = CliRunner().invoke(app, ["eval", "--suite", "guess", "--agent", "random", "--out", str(out),
+                                       "--workers", "2", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "report:" in resumed.output
+    final, reference = read_results(out), read_results(guess_runs["random"])
+    assert [e.verdict() for e in final.episodes] == [e.verdict() for e in reference.episodes]
+    assert final.metrics.model_dump(exclude={"components"}) == reference.metrics.model_dump(exclude={"components"})
+    assert len(TrajectoryStore(out / "guess").finished_keys()) == len(GUESS_TEST_TASKS)  # nothing replayed twice
+
+
+def test_hung_and_crashing_episodes_are_recorded_and_the_run_goes_on(tmp_path):
+    results = run_eval(EvalConfig(suite="guess", agent="faulty", agent_factory="bench_agents:FaultyAgent",
+                                  out=tmp_path / "faulty", workers=2, timeout_s=4))
+    by_task = {e.task_id: e for e in results.episodes}
+    assert len(by_task) == len(GUESS_TEST_TASKS)
+    assert by_task[HANG_TASK].outcome is Outcome.TASK_LIMIT_REACHED and "timed out" in by_task[HANG_TASK].error
+    assert by_task[CRASH_TASK].outcome is Outcome.ENV_ERROR and "died" in by_task[CRASH_TASK].error
+    others = [e for t, e in by_task.items() if t not in (HANG_TASK, CRASH_TASK)]
+    assert all(e.success for e in others)
+    assert results.metrics.components[0].outcomes["env_error"] == 1
+
+
+def test_missing_suite_is_reported_not_dropped(tmp_path):
+    bench = tmp_path / "bench.yaml"
+    bench.write_text(json.dumps({"name": "mixed", "components": [
+        {"name": "guess", "suite": "guess", "limit": 1},
+        {"name": "ghost", "suite": "no-such-suite", "reference": 0.5}]}))
+    results = run_eval(EvalConfig(suite=str(bench), agent="scripted", out=tmp_path / "run"))
+    ghost = results.metrics.components[1]
+    assert ghost.name == "ghost" and ghost.episodes == 0 and "no-such-suite" in ghost.unavailable
+    assert results.metrics.partial and any(p.startswith("ghost: not run") for p in results.metrics.problems)
+    assert results.metrics.overall_score == 1.0  # over what ran, and flagged partial
+
+
+def test_run_folder_is_not_overwritten_or_resumed_with_other_options(guess_runs):
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_eval(EvalConfig(suite="guess", agent="scripted", out=guess_runs["scripted"]))
+    with pytest.raises(ValueError, match="agent"):
+        run_eval(EvalConfig(suite="guess", agent="random", out=guess_runs["scripted"], resume=True))
+    result = CliRunner().invoke(app, ["eval", "--suite", "nope", "--out", str(guess_runs["scripted"].parent / "x")])
+    assert result.exit_code != 0 and "Unknown benchmark or suite 'nope'" in result.output
+
+
+def test_training_on_evaluation_tasks_is_flagged(guess_runs):
+    held_out = list(TrajectoryStore(guess_runs["scripted"] / "guess").read())
+    assert evaluation_overlap(held_out, resolve_bench("guess")) == sorted(f"guess/{t}" for t in GUESS_TEST_TASKS)
+    with pytest.warns(UserWarning, match="evaluation split"):
+        warn_evaluation_overlap(held_out, "guess")
+    training = [t.model_copy(update={"task_id": "guess-000"}) for t in held_out]
+    assert evaluation_overlap(training, "guess") == []
+
+
+def test_default_benchmark_lists_every_env_suite():
+    bench = resolve_bench("coachgym-bench")
+    assert {c.suite for c in bench.components} >= {"shell", "database", "browser", "phone", "agentbench-os",
+                                                    "dbbench", "miniwob"}
+    assert bench.split == "test"
+    assert os.path.exists(Path(__file__).parent / "bench_agents.py")
