@@ -1,0 +1,94 @@
+"""OpenAIAgent against a real OpenAI-compatible HTTP server (coachgym's model server on 127.0.0.1
+serving the tiny HF model), not a mock: tokens, log-probs, images, batching, 429s, dead servers."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from coachgym.agents.base import AgentServerError
+from coachgym.agents.chat import ChatRequest, SamplingParams
+from coachgym.agents.openai import OpenAIAgent, to_openai_messages
+from coachgym.agents.registry import make_agent
+from coachgym.agents.serve import CompletionBody, ModelServer, to_chat_request
+from coachgym.envs.registry import make
+from coachgym.envs.server import ThreadedServer
+from coachgym.trajectories.rollout import run_episode
+
+
+@pytest.fixture(scope="module")
+def model_server(tiny_hf_model):
+    server = ModelServer(tiny_hf_model, "tiny", batch_wait_s=0.05)
+    http = ThreadedServer(server.app)
+    yield server, http.url + "/v1"
+    http.stop()
+    server.stop()
+
+
+def test_agents_openai_episode_has_exact_token_ids_and_logprobs(model_server, tiny_hf_model):
+    server, url = model_server
+    agent = make_agent(f"openai:tiny@{url}?temperature=0&max_new_tokens=6")
+    trajectory = run_episode(make("guess"), agent, "guess-003", seed=0)
+    assert trajectory.agent.startswith("openai:tiny@") and trajectory.model == "tiny" and trajectory.steps
+    assert trajectory.usage["completion_tokens"] == sum(len(s.token_ids) for s in trajectory.steps)
+    # the served tokens and log-probs are exactly what the local model produces for the same chat
+    first = trajectory.steps[0]
+    request = ChatRequest(messages=[{"role": "system", "content": trajectory.system_prompt},
+                                    {"role": "user", "content": first.observation}],
+                          sampling=SamplingParams(temperature=0, max_new_tokens=6))
+    local = tiny_hf_model.complete([request])[0]
+    assert first.token_ids == local.token_ids and first.action == local.text
+    assert first.logprobs == pytest.approx(local.logprobs, abs=1e-5)
+
+
+def test_agents_openai_concurrent_clients_are_batched(model_server):
+    server, url = model_server
+    before = len(server.batch_sizes)
+    results: list = []
+
+    def one(index: int) -> None:
+        agent = OpenAIAgent("tiny", base_url=url, max_new_tokens=4)
+        request = ChatRequest(messages=[{"role": "user", "content": f"hello {index}"}], sampling=agent.sampling)
+        results.append(agent.complete([request])[0])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and all(r.token_ids and len(r.token_ids) == len(r.logprobs) for r in results)
+    assert max(server.batch_sizes[before:]) > 1, "concurrent requests should share a generate call"
+
+
+def test_agents_openai_images_travel_losslessly():
+    screenshot = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    messages = [{"role": "user", "content": [{"type": "image", "step": 3}, {"type": "text", "text": "click it"}]}]
+    body = CompletionBody(model="m", messages=to_openai_messages(messages, {3: screenshot}))
+    request = to_chat_request(body)
+    assert request.messages[0]["content"][1] == {"type": "text", "text": "click it"}
+    np.testing.assert_array_equal(request.images[request.messages[0]["content"][0]["step"]], screenshot)
+
+
+def test_agents_openai_rate_limit_is_retried_with_backoff(tiny_hf_model):
+    server = ModelServer(tiny_hf_model, "tiny", rate_limit_per_s=1)
+    http = ThreadedServer(server.app)
+    try:
+        agent = OpenAIAgent("tiny", base_url=http.url + "/v1", max_new_tokens=2, max_retries=4)
+        request = ChatRequest(messages=[{"role": "user", "content": "hi"}], sampling=agent.sampling)
+        outputs = agent.complete([request, request])
+        assert len(outputs) == 2 and server.rate_limited >= 1
+        impatient = OpenAIAgent("tiny", base_url=http.url + "/v1", max_new_tokens=2, max_retries=0)
+        with pytest.raises(AgentServerError, match="429"):
+            impatient.complete([request, request])
+    finally:
+        http.stop()
+        server.stop()
+
+
+def test_agents_openai_dead_server_is_one_clear_error():
+    agent = OpenAIAgent("tiny", base_url="http://127.0.0.1:9/v1", max_retries=1, timeout_s=2)
+    agent.name = "openai:tiny"
+    with pytest.raises(AgentServerError, match="Cannot reach .*127.0.0.1:9.*coachgym serve-model"):
+        run_episode(make("guess"), agent, "guess-000", seed=0)
