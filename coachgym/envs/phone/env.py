@@ -1,0 +1,210 @@
+"""`PhoneEnv`: the simulated phone as a Gymnasium environment.
+
+It glues the pieces together: `world` builds the starting `PhoneState`, `Device` runs the UI,
+`Renderer` draws screenshots, `PHONE_ACTIONS` parses AndroidWorld actions and `evaluate` scores
+the final state. Everything about where a tap lands goes through one `Scale`, so coordinates in
+actions, bounds in the UI tree and pixels in the screenshot agree. This module must not
+contain app behaviour or drawing code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from coachgym.envs.actions import ActionError, ParsedAction
+from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
+from coachgym.envs.phone.actions import PHONE_ACTIONS
+from coachgym.envs.phone.device import Device
+from coachgym.envs.phone.evaluate import evaluate
+from coachgym.envs.phone.render import Renderer
+from coachgym.envs.phone.state import PhoneState
+from coachgym.envs.phone.ui import LOGICAL_H, Node, Scale, format_elements
+from coachgym.envs.phone.world import build_state
+
+
+class PhoneEnv(AgentEnv):
+    """A 1080x2400 Android-like phone with six apps, driven by taps, swipes and typing.
+
+    Observation: `screenshot` (default 1120x504 RGB; `screenshot_height` sets it, width keeps the
+    phone's 9:20 aspect) and `text`: what the last action did, the current screen, and the
+    AndroidWorld-style UI element list (index, class, text, content description, bounds in
+    screenshot pixels, clickable/editable/checked). `info["ui_elements"]` has the same as dicts.
+    Actions: AndroidWorld JSON (`{"action_type": "click", "index": 3}`) or the same actions as
+    calls (`click(x=120, y=700)`); coordinates are screenshot pixels, or 0-999 when
+    `coordinates="normalized"` (CogAgent style). Reward: 1 at the end when the app state satisfies
+    the task (or, for infeasible tasks, when the agent answered `status("infeasible")`), else 0.
+    The episode ends on `status(...)`, after repeated invalid actions, or at the step budget.
+    """
+
+    name = "phone"
+    actions = PHONE_ACTIONS
+    default_max_steps = 30
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        task: str | Task | None = None,
+        suite: str | TaskSuite | None = None,
+        max_steps: int | None = None,
+        max_invalid_actions: int = 3,
+        split: str | None = None,
+        render_mode: str | None = None,
+        screenshot_height: int = 1120,
+        coordinates: Literal["pixels", "normalized"] = "pixels",
+    ):
+        if screenshot_height < 200 or screenshot_height > 4800:
+            raise ValueError(f"screenshot_height must be between 200 and 4800 pixels, got {screenshot_height}.")
+        if coordinates not in ("pixels", "normalized"):
+            raise ValueError(f"coordinates must be 'pixels' or 'normalized', got {coordinates!r}.")
+        self.scale = Scale.for_height(screenshot_height)
+        self.screenshot_shape = (self.scale.height, self.scale.width)
+        self.renderer = Renderer(self.scale)
+        self.coordinates = coordinates
+        self.device: Device | None = None
+        self.initial: PhoneState | None = None
+        super().__init__(task=task, suite=suite, max_steps=max_steps, max_invalid_actions=max_invalid_actions,
+                         split=split, render_mode=render_mode)
+
+    # ----------------------------------------------------------------- AgentEnv hooks
+    def _setup(self, task: Task, seed: int) -> str:
+        state = build_state(task.setup.get("world", {}), seed)
+        self.initial = state.model_copy(deep=True)
+        self.device = Device(state)
+        if task.setup.get("start_app"):
+            self.device.launch(task.setup["start_app"])
+        return self._describe("The phone is unlocked.")
+
+    def _execute(self, action: ParsedAction) -> StepResult:
+        device = self._live_device()
+        device.toast = ""
+        feedback = self._dispatch(device, action)
+        device.changed()
+        return StepResult(text=self._describe(feedback), done=action.name == "status")
+
+    def _evaluate(self) -> Evaluation:
+        assert self.initial is not None and self.device is not None
+        return evaluate(self.task.evaluator if self.task else {}, self.initial, self.device.state)
+
+    def _screenshot(self) -> np.ndarray | None:
+        if self.device is None:
+            return None
+        return self.renderer.render(self.device.screen(), dark=self.device.state.settings.dark_mode)
+
+    def _info(self) -> dict[str, Any]:
+        info = super()._info()
+        if self.device is not None:
+            info["ui_elements"] = self.ui_elements()
+        return info
+
+    def render(self) -> Any:
+        if self.render_mode == "rgb_array":
+            return self._screenshot()
+        return super().render()
+
+    # ----------------------------------------------------------------- public helpers
+    def ui_elements(self) -> list[dict[str, Any]]:
+        return self._live_device().screen().describe(self.scale, self.coordinates == "normalized")
+
+    def element_center(self, index: int) -> tuple[int, int]:
+        """The screenshot pixel a `click(index)` taps (in the env's coordinate convention)."""
+        x0, y0, x1, y1 = self.ui_elements()[index]["bounds"]
+        return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
+
+    # ----------------------------------------------------------------- internals
+    def _live_device(self) -> Device:
+        if self.device is None:
+            raise RuntimeError("Call reset() before using the phone.")
+        return self.device
+
+    def _describe(self, feedback: str) -> str:
+        device = self._live_device()
+        screen = device.screen()
+        unit = "0-999 normalized" if self.coordinates == "normalized" else "screenshot pixels"
+        lines = [feedback, f"Screen: {screen.title}"]
+        if device.toast:
+            lines.append(f"Toast: {device.toast}")
+        if device.keyboard_open:
+            lines.append("Keyboard: open (its keys are not listed; tap them by x/y, or use input_text).")
+        lines.append(f"Screenshot {self.scale.width}x{self.scale.height}; bounds and x/y are {unit}.")
+        lines.append("UI elements:")
+        lines.append(format_elements(self.ui_elements()))
+        return "\n".join(lines)
+
+    def _pixel(self, x: float, y: float) -> tuple[float, float]:
+        """Action coordinates -> screenshot pixels, rejecting points off the screen."""
+        if self.coordinates == "normalized":
+            if not (0 <= x <= 999 and 0 <= y <= 999):
+                raise ActionError(f"Normalized coordinates must be in 0..999, got ({x}, {y}).")
+            return x * self.scale.width / 1000, y * self.scale.height / 1000
+        if not (0 <= x < self.scale.width and 0 <= y < self.scale.height):
+            raise ActionError(f"({x}, {y}) is off the screen; the screenshot is {self.scale.width}x{self.scale.height} "
+                              "pixels and (0, 0) is its top-left corner.")
+        return float(x), float(y)
+
+    def _point(self, args: dict[str, Any], verb: str) -> tuple[float, float]:
+        """Where a targeted action touches: an element's centre (by index) or the given point."""
+        if args.get("index") is not None:
+            elements = self._live_device().screen().elements()
+            index = args["index"]
+            if not 0 <= index < len(elements):
+                raise ActionError(f"There is no element {index}; this screen has elements 0..{len(elements) - 1}.")
+            x0, y0, x1, y1 = self.scale.rect(elements[index].bounds)
+            return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
+        if args.get("x") is None or args.get("y") is None:
+            raise ActionError(f"{verb} needs an element `index`, or both `x` and `y` coordinates.")
+        return self._pixel(args["x"], args["y"])
+
+    def _touch(self, x: float, y: float) -> tuple[Node | None, float]:
+        node = self._live_device().hit(self.scale, x, y)
+        return node, (self.scale.to_logical_x(x, node.bounds) if node is not None else 0.5)
+
+    def _dispatch(self, device: Device, action: ParsedAction) -> str:
+        args, name = action.args, action.name
+        if name in ("click", "double_tap", "long_press"):
+            x, y = self._point(args, name)
+            node, fraction = self._touch(x, y)
+            if node is None:
+                return f"Touched ({round(x)}, {round(y)}); nothing interactive is there."
+            if name == "long_press":
+                return device.long_press(node)
+            feedback = device.tap(node, fraction)
+            if name == "double_tap":
+                device.changed()
+                node, fraction = self._touch(x, y)
+                feedback += " " + (device.tap(node, fraction) if node else "The second tap hit nothing.")
+            return feedback
+        if name == "input_text":
+            node = None
+            if args.get("index") is not None:
+                node, _ = self._touch(*self._point(args, name))
+                if node is None:
+                    raise ActionError(f"Element {args['index']} is not a text field; pick one marked 'editable'.")
+            return device.type_text(args["text"], node, bool(args.get("clear_text")))
+        if name == "swipe":
+            start_y = None
+            if args.get("x") is not None and args.get("y") is not None:
+                start_y = (self._pixel(args["x"], args["y"])[1] + 0.5) * LOGICAL_H / self.scale.height
+            return device.swipe(args["direction"], start_y)
+        simple = {
+            "scroll": lambda: device.scroll(args["direction"]),
+            "keyboard_enter": device.enter,
+            "navigate_back": device.back,
+            "navigate_home": device.home,
+            "open_app": lambda: device.open_app(args["app_name"]),
+            "wait": lambda: "Waited; the screen did not change.",
+            "answer": lambda: self._answer(device, args["text"]),
+            "status": lambda: self._status(device, args["goal_status"]),
+        }
+        return simple[name]()
+
+    @staticmethod
+    def _answer(device: Device, text: str) -> str:
+        device.state.answer = text
+        return f"Answered: {text}"
+
+    @staticmethod
+    def _status(device: Device, status: str) -> str:
+        device.state.goal_status = status  # type: ignore[assignment]
+        return f"Marked the task {status}."

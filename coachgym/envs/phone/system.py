@@ -1,0 +1,187 @@
+"""System UI around the apps: status bar, launcher, navigation bar, keyboard, shade, recents, dialogs.
+
+These are the parts of the screen that belong to the phone rather than to an app. Each function
+returns nodes in logical pixels for `Device` to stack; they read state and wire handlers but
+must not change anything themselves when called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from coachgym.envs.phone.state import PhoneState
+from coachgym.envs.phone.ui import KEYBOARD_TOP, LOGICAL_H, LOGICAL_W, NAV_TOP, STATUS_H, Handler, Node
+
+if TYPE_CHECKING:
+    from coachgym.envs.phone.device import Device, Dialog
+
+QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", "airplane_mode"),
+               ("Dark mode", "dark_mode"), ("Do not disturb", "do_not_disturb")]
+_KEY_ROWS = ["1234567890", "qwertyuiop", "asdfghjkl", "⇧zxcvbnm⌫"]
+APP_COLORS = {"Contacts": (66, 133, 244), "Messages": (52, 168, 83), "Calendar": (234, 67, 53),
+              "Settings": (95, 99, 104), "Notes": (251, 188, 4), "Shop": (171, 71, 188)}
+
+
+def toggler(state: PhoneState, key: str) -> Handler:
+    """Flip one boolean setting; shared by the Settings app and the quick tiles."""
+    def flip() -> None:
+        setattr(state.settings, key, not getattr(state.settings, key))
+    return flip
+
+
+def status_bar(state: PhoneState) -> list[Node]:
+    s = state.settings
+    nodes = [Node("android.widget.TextView", (36, 8, 220, STATUS_H - 8), text=state.time, style="status")]
+    icons = [("Battery", f"{state.battery}%", f"Battery {state.battery} percent")]
+    if s.wifi and not s.airplane_mode:
+        icons.append(("Wi-Fi", "wifi", "Wi-Fi connected"))
+    if s.bluetooth:
+        icons.append(("Bluetooth", "bt", "Bluetooth on"))
+    if s.airplane_mode:
+        icons.append(("Airplane", "plane", "Airplane mode on"))
+    if s.do_not_disturb:
+        icons.append(("DND", "dnd", "Do not disturb on"))
+    right = LOGICAL_W - 36
+    for _, glyph, desc in icons:
+        width = 130 if glyph.endswith("%") else 64
+        nodes.append(Node("android.widget.ImageView", (right - width, 12, right, STATUS_H - 12), desc=desc,
+                          sub=glyph, style="status_icon"))
+        right -= width + 16
+    return nodes
+
+
+def launcher(device: Device) -> list[Node]:
+    state = device.state
+    weekday_date = _pretty_date(state.date)
+    nodes = [
+        Node("android.widget.TextClock", (72, 220, 1008, 420), text=state.time, style="clock"),
+        Node("android.widget.TextView", (72, 420, 1008, 500), text=weekday_date, style="body_light"),
+    ]
+    for i, name in enumerate(state.launcher):
+        col, row = i % 4, i // 4
+        x0, y0 = 60 + col * 252, 1500 + row * 300
+        nodes.append(Node("android.widget.TextView", (x0, y0, x0 + 204, y0 + 264), text=name, desc=f"Open {name}",
+                          style="appicon", color=APP_COLORS[name], on_tap=_launch(device, name)))
+    return nodes
+
+
+def nav_bar(back: Handler, home: Handler, recents: Handler) -> list[Node]:
+    nodes = [Node("android.widget.FrameLayout", (0, NAV_TOP, LOGICAL_W, LOGICAL_H), style="navbar")]
+    for i, (desc, glyph, handler) in enumerate([("Back", "back", back), ("Home", "home", home),
+                                                  ("Overview", "recents", recents)]):
+        x0 = 90 + i * 320
+        nodes.append(Node("android.widget.ImageButton", (x0, NAV_TOP + 6, x0 + 260, LOGICAL_H - 6), desc=desc,
+                          sub=glyph, style="nav", on_tap=handler))
+    return nodes
+
+
+def keyboard(type_key: Callable[[str], None], shift: bool) -> list[Node]:
+    nodes = [Node("android.inputmethodservice.KeyboardView", (0, KEYBOARD_TOP, LOGICAL_W, NAV_TOP), style="keyboard")]
+    key_h = (NAV_TOP - KEYBOARD_TOP) // 5
+    rows: list[list[tuple[str, str, int]]] = [[(k, k, 108) for k in row] for row in _KEY_ROWS]
+    rows[3][0], rows[3][-1] = ("⇧", "⇧", 162), ("⌫", "⌫", 162)
+    rows.append([(",", ",", 108), ("@", "@", 108), ("space", " ", 432), (".", ".", 108), (":", ":", 108),
+                 ("⏎", "⏎", 216)])
+    for r, row in enumerate(rows):
+        width = sum(w for _, _, w in row)
+        x = (LOGICAL_W - width) // 2
+        y = KEYBOARD_TOP + r * key_h
+        for label, char, w in row:
+            shown = label.upper() if shift and label.isalpha() and len(label) == 1 else label
+            nodes.append(Node("android.inputmethodservice.Keyboard$Key", (x + 6, y + 10, x + w - 6, y + key_h - 10),
+                              text=shown, style="key", checked=shift if char == "⇧" else None, listed=False,
+                              on_tap=_key(type_key, char)))
+            x += w
+    return nodes
+
+
+def shade(device: Device) -> list[Node]:
+    state = device.state
+    nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
+             Node("android.widget.TextView", (48, 40, 1032, 160), text=f"{state.time}  {_pretty_date(state.date)}",
+                  style="shade_text")]
+    for i, (label, key) in enumerate(QUICK_TILES):
+        col, row = i % 3, i // 3
+        x0, y0 = 36 + col * 340, 200 + row * 200
+        nodes.append(Node("android.widget.ToggleButton", (x0, y0, x0 + 320, y0 + 176), text=label,
+                          checked=getattr(state.settings, key), style="tile", on_tap=toggler(state, key)))
+    y = 640
+    nodes.append(Node("android.widget.TextView", (48, y, 700, y + 90), text="Notifications", style="shade_text"))
+    y += 100
+    for index, note in enumerate(state.notifications[:6]):
+        nodes.append(Node("android.widget.LinearLayout", (36, y, LOGICAL_W - 36, y + 200), text=note.title,
+                          sub=note.text, desc=note.app, style="card", on_tap=_open_notification(device, index)))
+        y += 220
+    if state.notifications:
+        nodes.append(Node("android.widget.Button", (700, y + 20, LOGICAL_W - 36, y + 140), text="Clear all",
+                          style="button2", on_tap=state.notifications.clear))
+    else:
+        nodes.append(Node("android.widget.TextView", (48, y, 900, y + 90), text="No notifications", style="shade_text"))
+    return nodes
+
+
+def recents(device: Device) -> list[Node]:
+    nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
+             Node("android.widget.TextView", (48, 120, 900, 220), text="Recent apps", style="shade_text")]
+    y = 260
+    for name in device.recents[:6]:
+        nodes.append(Node("android.widget.LinearLayout", (72, y, LOGICAL_W - 72, y + 240), text=name,
+                          color=APP_COLORS[name], style="card", on_tap=_resume(device, name)))
+        y += 270
+    if device.recents:
+        nodes.append(Node("android.widget.Button", (700, y + 20, LOGICAL_W - 72, y + 140), text="Clear all",
+                          style="button2", on_tap=_clear_recents(device)))
+    else:
+        nodes.append(Node("android.widget.TextView", (72, y, 900, y + 90), text="No recent items", style="shade_text"))
+    return nodes
+
+
+def dialog(box: Dialog, dismiss: Handler) -> list[Node]:
+    top = 860
+    nodes = [Node("android.view.View", (0, 0, LOGICAL_W, LOGICAL_H), desc="Dismiss dialog", style="scrim",
+                  on_tap=dismiss),
+             Node("android.widget.FrameLayout", (96, top, LOGICAL_W - 96, top + 560), style="dialog"),
+             Node("android.widget.TextView", (150, top + 50, LOGICAL_W - 150, top + 150), text=box.title, style="title"),
+             Node("android.widget.TextView", (150, top + 170, LOGICAL_W - 150, top + 330), text=box.text, style="body")]
+    width = (LOGICAL_W - 300 - 24 * (len(box.choices) - 1)) // len(box.choices)
+    for i, (label, handler) in enumerate(box.choices):
+        x0 = 150 + i * (width + 24)
+        nodes.append(Node("android.widget.Button", (x0, top + 400, x0 + width, top + 520), text=label,
+                          style="button" if i == len(box.choices) - 1 else "button2", on_tap=handler))
+    return nodes
+
+
+def _pretty_date(date: str) -> str:
+    return dt.date.fromisoformat(date).strftime("%A, %B %-d")
+
+
+def _launch(device: Device, name: str) -> Handler:
+    return lambda: device.launch(name)
+
+
+def _resume(device: Device, name: str) -> Handler:
+    return lambda: device.resume(name)
+
+
+def _key(type_key: Callable[[str], None], char: str) -> Handler:
+    return lambda: type_key(char)
+
+
+def _clear_recents(device: Device) -> Handler:
+    def clear() -> None:
+        device.recents.clear()
+        device.saved.clear()
+        device.overlay = None
+    return clear
+
+
+def _open_notification(device: Device, index: int) -> Handler:
+    def open_it() -> None:
+        note = device.state.notifications.pop(index)
+        if note.thread:
+            device.launch("Messages", page="thread", arg=note.thread)
+        else:
+            device.launch(note.app)
+    return open_it
