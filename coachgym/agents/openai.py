@@ -47,16 +47,25 @@ def to_openai_messages(messages: Messages, images: dict[int, Any]) -> list[dict[
 
 
 class OpenAIAgent(ChatAgent):
-    """`OpenAIAgent("model-name", base_url="http://host:8000/v1")`; spec `openai:MODEL@URL`."""
+    """`OpenAIAgent("model-name", base_url="http://host:8000/v1")`; spec `openai:MODEL@URL`.
+
+    `tokenizer` (a local path or hub id) makes the context budget count tokens exactly; without
+    it they are estimated from characters.
+    """
 
     def __init__(self, model: str, base_url: str = DEFAULT_URL, api_key: str | None = None, temperature: float = 1.0,
                  top_p: float = 1.0, max_new_tokens: int = 256, context_limit: int | None = None,
                  timeout_s: float = 120.0, max_retries: int = 5, logprobs: bool = True, token_ids: bool = True,
-                 prompts: PromptBuilder | None = None, seed: int | None = None):
+                 prompts: PromptBuilder | None = None, seed: int | None = None, tokenizer: str | None = None):
         super().__init__(SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed),
                          context_limit, prompts)
         self.model, self.base_url = model, base_url
         self.want_logprobs, self.want_token_ids = logprobs, token_ids
+        self.tokenizer = None
+        if tokenizer:  # count prompt tokens exactly (the context budget) instead of estimating
+            from transformers import AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(tokenizer)
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
                                     max_retries=max_retries)
 
@@ -64,6 +73,12 @@ class OpenAIAgent(ChatAgent):
     def from_spec(cls, argument: str, **options: Any) -> OpenAIAgent:
         model, _, url = argument.partition("@")
         return cls(model, base_url=url or DEFAULT_URL, **options)
+
+    def count_tokens(self, messages: Messages) -> int:
+        if self.tokenizer is None:
+            return super().count_tokens(messages)
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
     def reseed(self, seed: int) -> None:
         self.sampling = self.sampling.model_copy(update={"seed": seed})

@@ -1,9 +1,16 @@
-"""Collecting trajectories at scale: worker processes, one append-only store, resumable.
+"""Collecting trajectories at scale: worker processes (or Ray actors), one store, resumable.
 
-Each worker process owns its env and agent (Playwright's sync API and many model runtimes are
-not thread-safe) and plays episodes from a shared queue. Only the parent writes the store, one
+Each worker owns its env and agent (Playwright's sync API and many model runtimes are not
+thread-safe) and plays episodes from a shared queue. Only the parent writes the store, one
 fsynced line per finished episode, so SIGKILL at any point loses at most the episodes in flight,
 and `resume` skips every (task, seed, agent) already stored.
+
+A local model (`hf:PATH`) is not copied into every worker: with more than one worker the parent
+serves it once through the OpenAI-compatible batching server (`coachgym.agents.serve`) and the
+workers talk to it, so their requests are batched into shared `generate` calls. Trajectories
+still record the `hf:` spec. Envs can run on another machine (`env_server`, see
+`coachgym.envs.server`), and workers can be Ray actors (`backend="ray"`, the `coachgym[ray]`
+extra; see `collect_ray`).
 """
 
 from __future__ import annotations
@@ -13,15 +20,20 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.store import TrajectoryStore
+
+# HFAgent options that configure the shared server's model rather than each worker's requests.
+_SERVER_OPTIONS = {"device", "logprobs"}
 
 
 class CollectConfig(BaseModel):
@@ -35,6 +47,13 @@ class CollectConfig(BaseModel):
     workers: int = Field(default=1, ge=1)
     resume: bool = True
     env_kwargs: dict[str, Any] = {}
+    backend: Literal["process", "ray"] = Field(default="process", description="Worker processes or Ray actors.")
+    share_model: bool = Field(default=True, description="With several workers, serve an `hf:` model once and batch "
+                                                        "all workers' requests (else each worker loads its own copy).")
+    env_server: str | None = Field(default=None, description="URL of a `coachgym serve-env` server to run envs on "
+                                                             "(token from $COACHGYM_ENV_TOKEN).")
+    worker_agent: str | None = Field(default=None, description="Internal: the spec workers build (set when the "
+                                                               "model is shared); `agent` stays the recorded name.")
 
 
 class CollectSummary(BaseModel):
@@ -64,21 +83,53 @@ def collect(config: CollectConfig, progress: bool = True) -> CollectSummary:
     bar = tqdm(total=len(episodes), initial=len(episodes) - len(todo), disable=not progress, desc=f"collect {config.env}",
                unit="ep", dynamic_ncols=True)
     successes = 0
-    for count, trajectory in enumerate(_play(config, todo, store), start=1):
-        store.append(trajectory)
-        successes += trajectory.success
-        bar.update(1)
-        bar.set_postfix(success=f"{successes / count:.0%}")
+    with _shared_model(config, len(todo)) as config:
+        for count, trajectory in enumerate(_play(config, todo), start=1):
+            store.append(trajectory)
+            successes += trajectory.success
+            bar.update(1)
+            bar.set_postfix(success=f"{successes / count:.0%}")
     bar.close()
     return CollectSummary(planned=len(episodes), skipped=len(episodes) - len(todo), collected=len(todo),
                           successes=successes, out=store.folder)
 
 
-def _play(config: CollectConfig, todo: list[tuple[str, int]], store: TrajectoryStore):
+@contextmanager
+def _shared_model(config: CollectConfig, episodes: int) -> Iterator[CollectConfig]:
+    """Serve an `hf:` model once for all workers; yields the config the workers should use."""
+    from coachgym.agents.registry import parse_spec
+
+    kind, path, options = parse_spec(config.agent)
+    if kind != "hf" or not config.share_model or min(config.workers, episodes) < 2:
+        yield config
+        return
+    from coachgym.agents.hf import HFModel
+    from coachgym.agents.serve import ModelServer
+    from coachgym.envs.server import ThreadedServer
+
+    server = ModelServer(HFModel(path, **{k: v for k, v in options.items() if k in _SERVER_OPTIONS}), path,
+                         max_batch=config.workers)
+    http = ThreadedServer(server.app)
+    query = {k: v for k, v in options.items() if k not in _SERVER_OPTIONS}
+    if "context_limit" in query:  # workers then count prompt tokens with the model's own tokenizer
+        query["tokenizer"] = path
+    try:
+        yield config.model_copy(update={"worker_agent": f"openai:{path}@{http.url}/v1?{urlencode(query)}"})
+    finally:
+        http.stop()
+        server.stop()
+
+
+def _play(config: CollectConfig, todo: list[tuple[str, int]]) -> Iterator[Trajectory]:
     if not todo:
         return
+    if config.backend == "ray":
+        from coachgym.trajectories.collect_ray import play_on_ray
+
+        yield from play_on_ray(config, todo)
+        return
     if config.workers == 1:
-        yield from _episodes(config, todo, store)
+        yield from play_episodes(config, todo)
         return
     context = mp.get_context("spawn")
     tasks: Any = context.Queue()
@@ -112,31 +163,60 @@ def _next_result(results: Any, workers: list) -> Any:
                 raise RuntimeError("All collection workers exited before the run finished.") from None
 
 
-def _episodes(config: CollectConfig, todo: Iterable[tuple[str, int]], store: TrajectoryStore):
-    from coachgym.agents.registry import make_agent
-    from coachgym.envs.registry import make
-    from coachgym.trajectories.rollout import run_episode
+def make_env(config: CollectConfig) -> Any:
+    """The env a worker plays in: local by name, or a session on `config.env_server`."""
+    kwargs = ({"suite": config.suite} if config.suite else {}) | config.env_kwargs
+    if config.env_server:
+        from coachgym.envs.server import RemoteEnv
 
-    env = make(config.env, **({"suite": config.suite} if config.suite else {}), **config.env_kwargs)
-    agent = make_agent(config.agent)
+        return RemoteEnv(config.env_server, config.env, **kwargs)
+    from coachgym.envs.registry import make
+
+    return make(config.env, **kwargs)
+
+
+class EpisodeWorker:
+    """One env and one agent that play episodes one after another (the body of every worker,
+    process or Ray actor)."""
+
+    def __init__(self, config: CollectConfig):
+        from coachgym.agents.registry import make_agent
+
+        self.store = TrajectoryStore(config.out)
+        self.env = make_env(config)
+        self.agent = make_agent(config.worker_agent or config.agent)
+        self.agent.name = config.agent
+        if config.worker_agent:
+            self.agent.model = config.agent.partition(":")[2].partition("?")[0]
+
+    def play(self, task_id: str, seed: int) -> Trajectory:
+        from coachgym.trajectories.rollout import run_episode
+
+        return run_episode(self.env, self.agent, task_id, seed, store=self.store)
+
+    def close(self) -> None:
+        self.agent.close()
+        self.env.close()
+
+
+def play_episodes(config: CollectConfig, todo: Iterable[tuple[str, int]]) -> Iterator[Trajectory]:
+    worker = EpisodeWorker(config)
     try:
         for task_id, seed in todo:
-            yield run_episode(env, agent, task_id, seed, store=store)
+            yield worker.play(task_id, seed)
     finally:
-        agent.close()
-        env.close()
+        worker.close()
 
 
 def _worker(config: CollectConfig, tasks: Any, results: Any, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
-    store = TrajectoryStore(config.out)
 
     def items():
         while (item := tasks.get()) is not None:
             yield item
 
     try:
-        for trajectory in _episodes(config, items(), store):
+        for trajectory in play_episodes(config, items()):
             results.put(("ok", trajectory.model_dump_json()))
     except Exception as error:  # noqa: BLE001 - reported to the parent with the reason
         results.put(f"{type(error).__name__}: {error}")

@@ -1,0 +1,41 @@
+"""The collection workers as Ray actors (the `coachgym[ray]` extra), for clusters.
+
+Each actor is the same `collect.EpisodeWorker` a local process runs: one env and one agent that
+play the episodes they are given. The driver hands one episode to each idle actor and yields
+trajectories as they finish, so the store, resume and progress bar behave exactly as with
+processes. Screenshots are written by the actors into the store folder, which must therefore
+be on storage every node can reach. This module must not configure a cluster: it uses the Ray
+runtime already initialised, or starts a local one with `workers` CPUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from coachgym.trajectories.collect import CollectConfig, EpisodeWorker
+from coachgym.trajectories.records import Trajectory
+
+
+def play_on_ray(config: CollectConfig, todo: list[tuple[str, int]]) -> Iterator[Trajectory]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("backend='ray' needs Ray: pip install 'coachgym[ray]'.") from None
+    if not ray.is_initialized():
+        ray.init(num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
+    actor_class = ray.remote(num_cpus=1)(EpisodeWorker)
+    actors = [actor_class.remote(config) for _ in range(min(config.workers, len(todo)))]
+    pending = list(todo)
+    running = {actor.play.remote(*pending.pop(0)): actor for actor in actors}
+    try:
+        while running:
+            done, _ = ray.wait(list(running), num_returns=1)
+            actor = running.pop(done[0])
+            yield ray.get(done[0])
+            if pending:
+                running[actor.play.remote(*pending.pop(0))] = actor
+    finally:
+        closing = [actor.close.remote() for actor in actors]
+        ray.wait(closing, num_returns=len(closing), timeout=30)
+        for actor in actors:
+            ray.kill(actor)
