@@ -55,7 +55,8 @@ def test_agents_collect_envs_on_an_env_server(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_agents_collect_on_ray_actors(tmp_path):
-    ray = pytest.importorskip("ray")  # the optional `coachgym[ray]` extra
+    import ray  # the optional `coachgym[ray]` extra (part of the dev extra, so CI has it)
+
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         config = CollectConfig(env="guess", agent="random", out=tmp_path, tasks=TASKS, workers=2, backend="ray",
