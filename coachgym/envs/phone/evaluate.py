@@ -23,6 +23,10 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+def _alnum(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -101,10 +105,12 @@ def _order(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str |
 
 
 def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
+    """The answer must mention one expected option; punctuation and spacing are ignored
+    ("415-555-0114" matches "415 555 0114")."""
     if after.answer is None:
         return "no answer was given"
-    given = _norm(after.answer)
-    if not any(_norm(option) in given for option in spec["any_of"]):
+    given = _alnum(after.answer)
+    if not any(_alnum(option) in given for option in spec["any_of"]):
         return f"answer {after.answer!r} does not mention any of {spec['any_of']}"
     return None
 

@@ -102,11 +102,12 @@ class Renderer:
         image = Image.new("RGB", (self.scale.width, self.scale.height), theme["bg"])
         draw = ImageDraw.Draw(image)
         for node in screen.nodes:
+            x0, y0, x1, y1 = self.scale.rect(node.bounds)
             if node.style == "scrim":
-                image = self._dim(image, self.scale.rect(node.bounds))
+                image = self._dim(image, (x0, y0, x1, y1))
                 draw = ImageDraw.Draw(image)
-            else:
-                getattr(self, f"_draw_{node.style}", self._draw_text)(draw, node, self.scale.rect(node.bounds), theme)
+            else:  # Pillow boxes include their last row and column; `Scale.rect` is half-open
+                getattr(self, f"_draw_{node.style}", self._draw_text)(draw, node, (x0, y0, x1 - 1, y1 - 1), theme)
         # frombuffer over a bytearray is about twice as fast as np.asarray(image) and stays writable.
         pixels = np.frombuffer(bytearray(image.tobytes()), dtype=np.uint8)
         return pixels.reshape(self.scale.height, self.scale.width, 3)
@@ -178,7 +179,7 @@ class Renderer:
             self._text(draw, (left, (y0 + y1) / 2), node.text, "body", theme["text"], width)
         if node.desc:
             self._text(draw, (x1 - self.px(48), (y0 + y1) / 2), "★", "title", theme["accent"], self.px(60), anchor="rm")
-        draw.line((left, y1 - 1, x1, y1 - 1), fill=theme["divider"], width=1)
+        draw.line((left, y1, x1, y1), fill=theme["divider"], width=1)
 
     def _draw_field(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box
@@ -219,10 +220,10 @@ class Renderer:
     def _draw_slider(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box
         cy, value = (y0 + y1) // 2, node.value or 0.0
-        draw.rounded_rectangle((x0, cy - self.px(8), x1 - 1, cy + self.px(8)), radius=self.px(8), fill=theme["divider"])
-        knob = x0 + round(value * (x1 - x0 - 1))
+        r = min(self.px(28), (y1 - y0) // 2)
+        draw.rounded_rectangle((x0, cy - self.px(8), x1, cy + self.px(8)), radius=self.px(8), fill=theme["divider"])
+        knob = min(x1 - r, max(x0 + r, x0 + round(value * (x1 - x0))))
         draw.rounded_rectangle((x0, cy - self.px(8), knob, cy + self.px(8)), radius=self.px(8), fill=theme["accent"])
-        r = self.px(28)
         draw.ellipse((knob - r, cy - r, knob + r, cy + r), fill=theme["accent"])
 
     def _draw_button(self, draw, node: Node, box, theme, primary: bool = True) -> None:

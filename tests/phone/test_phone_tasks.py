@@ -1,0 +1,85 @@
+"""The built-in suite: structure, not trivially satisfiable, solved by experts, not by random play."""
+
+from __future__ import annotations
+
+import pytest
+
+from coachgym.agents.scripted import RandomAgent, ScriptedAgent
+from coachgym.envs.phone import PhoneEnv
+from coachgym.envs.phone.evaluate import evaluate
+from coachgym.envs.phone.expert import PhoneExpert
+from coachgym.envs.phone.world import build_state
+from coachgym.envs.registry import load_suite
+from coachgym.trajectories.rollout import run_episode
+
+
+def test_suite_shape(suite):
+    assert suite is load_suite("phone") or suite.ids() == load_suite("phone").ids()
+    assert len(suite.tasks) >= 50 and len(set(suite.ids())) == len(suite.tasks)
+    assert {t.split for t in suite.tasks} == {"train", "dev", "test"}
+    assert sum(t.evaluator.get("infeasible", False) for t in suite.tasks) >= 5
+    apps = {tag for t in suite.tasks for tag in t.tags}
+    assert {"contacts", "messages", "calendar", "settings", "notes", "shop", "cross-app"} <= apps
+    assert all(t.env == "phone" and t.goal for t in suite.tasks)
+
+
+def test_no_task_is_satisfied_by_the_starting_state(suite):
+    for task in suite.tasks:
+        start = build_state(task.setup.get("world", {}), seed=0)
+        result = evaluate(task.evaluator, start, start)
+        assert not result.success, task.id
+
+
+def test_scripted_expert_solves_the_suite_through_the_rollout_loop(suite):
+    env = PhoneEnv(screenshot_height=560)
+    results = [run_episode(env, ScriptedAgent(), task.id, seed=3) for task in suite.tasks]
+    solved = [r.task_id for r in results if r.success]
+    assert len(solved) / len(results) >= 0.95, sorted(set(suite.ids()) - set(solved))
+    assert all(step.action_error is None for r in results for step in r.steps)
+
+
+@pytest.mark.parametrize("mode", ["xy", "mixed"])
+def test_expert_tapping_pixels_solves_the_suite(suite, mode):
+    """The same plans, with every tap addressed by the element's pixel centre: hit-testing at scale."""
+    env = PhoneEnv(screenshot_height=1120 if mode == "xy" else 777)
+    solved = 0
+    for task in suite.tasks:
+        obs, _ = env.reset(seed=5, options={"task_id": task.id})
+        expert = PhoneExpert(task, mode=mode)
+        while True:
+            obs, _, terminated, truncated, info = env.step(expert.act(obs))
+            assert "action_error" not in info, (task.id, info["action_error"])
+            if terminated or truncated:
+                break
+        solved += bool(info["success"])
+    assert solved / len(suite.tasks) >= 0.95
+
+
+def test_random_agent_solves_almost_no_multi_step_task(suite):
+    env = PhoneEnv(screenshot_height=320)
+    multi = [t for t in suite.tasks if "multi-step" in t.tags]
+    assert len(multi) >= 40
+    wins = sum(run_episode(env, RandomAgent(seed=i), task.id, seed=i).success for i, task in enumerate(multi))
+    assert wins / len(multi) <= 0.05
+
+
+def test_declaring_a_feasible_task_infeasible_fails_and_vice_versa():
+    for task_id, status, expected in [("phone-settings-wifi-off", "infeasible", False),
+                                      ("phone-infeasible-5g", "infeasible", True),
+                                      ("phone-infeasible-5g", "complete", False)]:
+        env = PhoneEnv(task=task_id, screenshot_height=320)
+        env.reset(seed=0)
+        if task_id == "phone-settings-wifi-off":
+            env.device.state.settings.wifi = False  # goal state reached, but the agent gives up anyway
+        info = env.step(f'{{"action_type": "status", "goal_status": "{status}"}}')[4]
+        assert info["success"] is expected, (task_id, status)
+
+
+def test_answers_are_checked_against_the_world_not_trusted():
+    env = PhoneEnv(task="phone-contacts-ask-nina", screenshot_height=320)
+    env.reset(seed=0)
+    env.step('{"action_type": "answer", "text": "+1 415 555 0101"}')
+    assert env.step('{"action_type": "status", "goal_status": "complete"}')[4]["success"] is False
+    env.reset(seed=0)
+    env.step('{"action_type": "answer", "text": "It is 415-555-0114."}')
+    assert env.step('{"action_type": "status", "goal_status": "complete"}')[4]["success"] is True
