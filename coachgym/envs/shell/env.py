@@ -1,0 +1,95 @@
+"""`ShellEnv`: an agent solves a task with bash in a fresh, isolated Linux sandbox.
+
+It wires the pieces together: a sandbox per episode (`sandbox`), task preparation and scoring
+(`evaluation`), and the action vocabulary (`actions`). It must not contain sandbox mechanics or
+evaluation rules itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachgym.envs.actions import ParsedAction
+from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
+from coachgym.envs.shell.actions import SHELL_ACTIONS
+from coachgym.envs.shell.config import SandboxConfig
+from coachgym.envs.shell.evaluation import evaluate, prepare
+from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
+
+TRUNCATION_NOTE = "\n[truncated because the output is too long]"
+
+
+class ShellEnv(AgentEnv):
+    """Solve a task by running bash commands as root in a sandboxed Linux system.
+
+    Episode: `reset` builds a fresh sandbox (its own filesystem layer, no network, its own
+    process tree), runs the task's init scripts and start command, and opens one persistent bash
+    session. Observation: the output of the last command, as AgentBench words it ("The output of
+    the OS: ..."), cut at `max_output_chars`. Actions: a ```bash block, `answer(text)`, `finish`
+    (also AgentBench's `Think:/Act:` format). A command running longer than `timeout_s` is
+    stopped and reported. Reward: 1 when the task's evaluator passes (exact/regex answer match,
+    or checker scripts run on a snapshot of the final files), else 0; the episode ends on
+    answer/finish, after repeated invalid actions, or at the step budget (8, as AgentBench).
+    """
+
+    name = "shell"
+    actions = SHELL_ACTIONS
+    default_max_steps = 8
+
+    def __init__(
+        self,
+        task: str | Task | None = None,
+        suite: str | TaskSuite | None = None,
+        max_steps: int | None = None,
+        max_invalid_actions: int = 3,
+        split: str | None = None,
+        render_mode: str | None = None,
+        sandbox: SandboxConfig | dict[str, Any] | None = None,
+        **sandbox_fields: Any,
+    ):
+        """`sandbox` (or its fields as keywords, e.g. `timeout_s=5`) configures `SandboxConfig`."""
+        super().__init__(task=task, suite=suite, max_steps=max_steps, max_invalid_actions=max_invalid_actions,
+                         split=split, render_mode=render_mode)
+        base = sandbox.model_dump() if isinstance(sandbox, SandboxConfig) else dict(sandbox or {})
+        self.config = SandboxConfig(**(base | sandbox_fields))
+        self.sandbox: Sandbox | None = None
+        self.answer: str | None = None
+        self._seed = 0
+
+    def _setup(self, task: Task, seed: int) -> str:
+        self.close()
+        self.answer = None
+        self._seed = seed
+        self.sandbox = open_sandbox(self.config)
+        prepare(self.sandbox, task, seed)
+        return "A fresh Linux shell is ready: you are root, the working directory is /."
+
+    def _execute(self, action: ParsedAction) -> StepResult:
+        if action.name == "answer":
+            self.answer = action.args["text"]
+            return StepResult(text=f"Answer submitted: {self.answer[:200]}", done=True)
+        if action.name == "finish":
+            return StepResult(text="Finished.", done=True)
+        result = self.sandbox.run(action.args["command"])
+        text = result.output
+        if len(text) > self.config.max_output_chars:
+            text = text[: self.config.max_output_chars - 20] + TRUNCATION_NOTE
+        notes = list(result.notes)
+        if result.timed_out:
+            notes.append(f"[the command timed out after {self.config.timeout_s:g} s and was stopped]")
+        if result.session_ended:
+            notes.append("[the shell exited; a new shell was started in the same system, "
+                         "its variables, directory and jobs are gone]")
+        body = "The output of the OS:\n\n" + text if text else "The output of the OS is empty."
+        return StepResult(text="\n".join([body, *notes]))
+
+    def _evaluate(self) -> Evaluation:
+        try:
+            return evaluate(self.task, self.sandbox, self.answer, self.config, self._seed)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
