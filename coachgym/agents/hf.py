@@ -89,18 +89,25 @@ class HFModel:
         return converted
 
     def prompt_text(self, messages: Messages) -> str:
+        if self.processor is not None:
+            return self.processor.render(self.template_messages(messages), add_generation_prompt=True)
         return self.tokenizer.apply_chat_template(self.template_messages(messages), add_generation_prompt=True,
                                                   tokenize=False)
 
     def count_tokens(self, messages: Messages) -> int:
-        return len(self.tokenizer(self.prompt_text(messages), add_special_tokens=False).input_ids)
+        text = self.prompt_text(messages)
+        if self.processor is not None:  # each image marker becomes image_seq_length tokens
+            text = text.replace(self.processor.image_token, self.processor.image_token * self.processor.image_seq_length)
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
     def _encode(self, requests: list[ChatRequest]) -> dict[str, torch.Tensor]:
         texts = [self.prompt_text(r.messages) for r in requests]
         if self.processor is None:
             return self.tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt")
-        images = [[r.images[k] for k in sorted(r.images)] for r in requests]
-        return self.processor(text=texts, images=images if any(images) else None, padding=True, return_tensors="pt")
+        # the history keeps only the newest screenshot, so each sample has at most one image
+        images = [r.images[max(r.images)] if r.images else None for r in requests]
+        return self.processor(text=texts, images=images if any(i is not None for i in images) else None,
+                              padding=True, return_tensors="pt")
 
     # ----------------------------------------------------------------- generation
     @torch.no_grad()
@@ -158,7 +165,8 @@ class HFAgent(ChatAgent):
                  context_limit: int | None = None, device: str = "cpu", logprobs: LogprobSource = "sampling",
                  prompts: PromptBuilder | None = None, seed: int | None = None):
         self.backend = model if isinstance(model, HFModel) else HFModel(model, device=device, logprobs=logprobs)
-        limit = context_limit or getattr(self.backend.model.config, "max_position_embeddings", None)
+        text_config = self.backend.model.config.get_text_config()
+        limit = context_limit or getattr(text_config, "max_position_embeddings", None)
         super().__init__(SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed),
                          limit, prompts)
         self.model = self.backend.path

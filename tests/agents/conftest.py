@@ -25,3 +25,16 @@ def tiny_hf_model(tiny_model_path):
     from coachgym.agents.hf import HFModel
 
     return HFModel(tiny_model_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_path(tmp_path_factory):
+    """The coachgym VLM (tiny, random), saved and loaded like any checkpoint."""
+    from coachgym.vision import tiny_vlm
+
+    model, processor = tiny_vlm()
+    model.config.text_config.max_position_embeddings = 16384  # screen observations are long in bytes
+    path = tmp_path_factory.mktemp("tiny-vlm")
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return str(path)
