@@ -30,3 +30,8 @@ def element(env: PhoneEnv, name: str) -> dict[str, Any]:
         if name in (item["text"], item["content_description"]):
             return item
     raise AssertionError(f"{name!r} is not on screen: {[e['text'] or e['content_description'] for e in env.ui_elements()]}")
+
+
+def tap(env: PhoneEnv, name: str, verb: str = "click") -> dict[str, Any]:
+    """`verb` the on-screen element called `name` by its index; returns the observation."""
+    return play(env, [f"{verb}(index={element(env, name)['index']})"])[0]

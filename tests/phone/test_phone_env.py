@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import coachgym  # noqa: F401 - registers envs
 from coachgym.envs.phone import PhoneEnv
-from tests.phone.conftest import element, play
+from tests.phone.conftest import element, play, tap
 
 
 def test_gymnasium_make_and_check_env():
@@ -49,9 +49,8 @@ def test_keyboard_opens_on_focus_types_with_keys_and_hides_on_back():
     env = PhoneEnv(task="phone-notes-add-meeting")
     env.reset(seed=0)
     play(env, ['open_app("Notes")'])
-    play(env, [f'click(index={element(env, "New note")["index"]})'])
-    title = element(env, "Title")
-    obs, _ = play(env, [f"click(index={title['index']})"])
+    tap(env, "New note")
+    obs = tap(env, "Title")
     assert "Keyboard: open" in obs["text"] and element(env, "Title")["is_focused"]
     keys = {n.text: n for n in env.device.screen().nodes if n.style == "key"}
     for char in "hi":  # tap the drawn keys by pixel
@@ -69,7 +68,7 @@ def test_notification_shade_opens_from_status_bar_and_tiles_toggle():
     assert "Notification shade" not in obs["text"]  # a swipe mid-screen does not open it
     obs, _ = play(env, ['{"action_type": "swipe", "direction": "down", "x": 250, "y": 5}'])
     assert "Screen: Notification shade" in obs["text"]
-    play(env, [f"click(index={element(env, 'Do not disturb')['index']})"])
+    tap(env, "Do not disturb")
     assert env.device.state.settings.do_not_disturb
     obs, _ = play(env, ["navigate_back()"])
     assert "Screen: Home screen" in obs["text"]
@@ -79,9 +78,10 @@ def test_recent_apps_restore_the_page_left_and_back_goes_home():
     env = PhoneEnv(task="phone-contacts-ask-nina")
     env.reset(seed=0)
     play(env, ['open_app("Contacts")'])
-    play(env, [f"click(index={element(env, 'Bob Martinez')['index']})", "navigate_home()"])
-    play(env, [f"click(index={element(env, 'Overview')['index']})"])
-    obs, _ = play(env, [f"click(index={element(env, 'Contacts')['index']})"])
+    tap(env, "Bob Martinez")
+    play(env, ["navigate_home()"])
+    tap(env, "Overview")
+    obs = tap(env, "Contacts")
     assert "Screen: Contacts › Bob Martinez" in obs["text"]
     play(env, ["navigate_back()"])
     obs, _ = play(env, ["navigate_back()"])
@@ -92,7 +92,7 @@ def test_dialog_is_modal_and_dark_mode_rethemes_every_screen():
     env = PhoneEnv(task="phone-notes-delete-books")
     env.reset(seed=0)
     play(env, ['open_app("Notes")'])
-    play(env, [f"long_press(index={element(env, 'Book list')['index']})"])
+    tap(env, "Book list", "long_press")
     names = [e["text"] or e["content_description"] for e in env.ui_elements()]
     assert "Groceries" not in names and "Delete" in names and "Cancel" in names  # only the dialog is reachable
     light = env._screenshot()

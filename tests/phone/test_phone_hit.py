@@ -7,7 +7,7 @@ import pytest
 
 from coachgym.envs.phone import PhoneEnv
 from coachgym.envs.phone.ui import Screen
-from tests.phone.conftest import element, play
+from tests.phone.conftest import element, play, tap
 
 SCALES = [560, 777, 1120, 2400]
 # Full-resolution (1080x2400) renders are ~10x the default's cost: those variants run in CI only.
@@ -29,9 +29,9 @@ def _screens(height: int):
         env.reset(seed=0)
         for step in plan:
             if isinstance(step, tuple):
-                verb = "click" if step[0] == "tap" else "long_press"
-                step = f"{verb}(index={element(env, step[1])['index']})"
-            play(env, [step])
+                tap(env, step[1], "click" if step[0] == "tap" else "long_press")
+            else:
+                play(env, [step])
         yield name, env
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from coachgym.envs.actions import ActionError, ParsedAction
-from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
+from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task
 from coachgym.envs.phone.actions import PHONE_ACTIONS
 from coachgym.envs.phone.device import Device
 from coachgym.envs.phone.evaluate import evaluate
@@ -43,17 +43,9 @@ class PhoneEnv(AgentEnv):
     default_max_steps = 30
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
-    def __init__(
-        self,
-        task: str | Task | None = None,
-        suite: str | TaskSuite | None = None,
-        max_steps: int | None = None,
-        max_invalid_actions: int = 3,
-        split: str | None = None,
-        render_mode: str | None = None,
-        screenshot_height: int = 1120,
-        coordinates: Literal["pixels", "normalized"] = "pixels",
-    ):
+    def __init__(self, *args: Any, screenshot_height: int = 1120,
+                 coordinates: Literal["pixels", "normalized"] = "pixels", **kwargs: Any):
+        """`args`/`kwargs` are `AgentEnv`'s (task, suite, max_steps, split, render_mode, ...)."""
         if screenshot_height < 200 or screenshot_height > 4800:
             raise ValueError(f"screenshot_height must be between 200 and 4800 pixels, got {screenshot_height}.")
         if coordinates not in ("pixels", "normalized"):
@@ -64,8 +56,7 @@ class PhoneEnv(AgentEnv):
         self.coordinates = coordinates
         self.device: Device | None = None
         self.initial: PhoneState | None = None
-        super().__init__(task=task, suite=suite, max_steps=max_steps, max_invalid_actions=max_invalid_actions,
-                         split=split, render_mode=render_mode)
+        super().__init__(*args, **kwargs)
 
     # ----------------------------------------------------------------- AgentEnv hooks
     def _setup(self, task: Task, seed: int) -> str:
