@@ -25,26 +25,19 @@ from fastapi.responses import HTMLResponse, Response
 from PIL import Image
 from pydantic import BaseModel
 
-from coachgym.agents.base import Agent, AgentOutput
-from coachgym.agents.prompts import prompt_builder
+from coachgym.agents.base import AgentOutput
+from coachgym.agents.scripted import PromptedAgent
 from coachgym.envs.actions import ActionSet, ActionSpec
 from coachgym.envs.core import Task
 from coachgym.envs.registry import env_class
 
 
-class _PromptedHuman(Agent):
-    """Renders the same system prompt and user turns a model agent would get."""
+class _PromptedHuman(PromptedAgent):
+    """A person answers in the env's action vocabulary (kept for the web page's controls)."""
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
-        self.prompts = prompt_builder(env_info["env"])
-        self.system_prompt = self.prompts.system(env_info)
+        super().start_episode(task, env_info)
         self.actions: ActionSet = env_class(task.env).actions
-        self.first = True
-
-    def _user_turn(self, observation: dict[str, Any]) -> str:
-        prompt = self.prompts.user_turn(observation, self.first)
-        self.first = False
-        return prompt
 
 
 class TerminalHumanAgent(_PromptedHuman):
@@ -57,6 +50,7 @@ class TerminalHumanAgent(_PromptedHuman):
     name = "human"
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None):
+        super().__init__()
         self.stdin, self.stdout = stdin or sys.stdin, stdout or sys.stdout
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
@@ -64,7 +58,7 @@ class TerminalHumanAgent(_PromptedHuman):
         self.stdout.write(f"{self.system_prompt}\n")
 
     def act(self, observation: dict[str, Any]) -> AgentOutput:
-        prompt = self._user_turn(observation)
+        prompt = self._prompt(observation)
         self.stdout.write(f"\n{'=' * 60}\n{prompt}\n{'-' * 60}\naction> ")
         self.stdout.flush()
         return AgentOutput(text=self._read_action(), prompt=prompt)
@@ -127,6 +121,7 @@ class WebHumanAgent(_PromptedHuman):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, timeout_s: float | None = None):
         from coachgym.envs.server import ThreadedServer
 
+        super().__init__()
         self.timeout_s = timeout_s
         self._actions: queue.Queue[str] = queue.Queue()
         self._lock = threading.Lock()
@@ -187,7 +182,7 @@ class WebHumanAgent(_PromptedHuman):
                                          "vocabulary": env_info["actions"], "can_type": typing_spec(self.actions) is not None}
 
     def act(self, observation: dict[str, Any]) -> AgentOutput:
-        prompt = self._user_turn(observation)
+        prompt = self._prompt(observation)
         shot = observation.get("screenshot")
         if shot is not None:
             buffer = io.BytesIO()

@@ -1,4 +1,9 @@
-"""Non-learning agents: each env's scripted expert, and the random baseline."""
+"""Non-learning agents: each env's scripted expert, and the random baseline.
+
+`PromptedAgent` renders the same system prompt and user turns a model agent gets for the env
+(`prompts.prompt_builder`), so expert and human trajectories are training data in exactly the
+format a model sees at inference.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,21 @@ from typing import Any
 import numpy as np
 
 from coachgym.agents.base import Agent, AgentOutput
-from coachgym.agents.prompts import PromptBuilder
+from coachgym.agents.prompts import PromptBuilder, prompt_builder
 from coachgym.envs.core import Expert, Task
 from coachgym.envs.registry import env_class, expert_class
 
 
-class _PromptedAgent(Agent):
+class PromptedAgent(Agent):
     """Shared bookkeeping: render prompts exactly as a model agent would see them."""
 
     def __init__(self, prompts: PromptBuilder | None = None):
+        self.fixed_prompts = prompts
         self.prompts = prompts or PromptBuilder()
         self._first = True
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
+        self.prompts = self.fixed_prompts or prompt_builder(env_info["env"])
         self.system_prompt = self.prompts.system(env_info)
         self._first = True
 
@@ -29,7 +36,7 @@ class _PromptedAgent(Agent):
         return prompt
 
 
-class ScriptedAgent(_PromptedAgent):
+class ScriptedAgent(PromptedAgent):
     """Runs the env's expert for each task (privileged: it may know the task's setup)."""
 
     name = "scripted"
@@ -43,7 +50,7 @@ class ScriptedAgent(_PromptedAgent):
         return AgentOutput(text=self.expert.act(observation), prompt=prompt)
 
 
-class RandomAgent(_PromptedAgent):
+class RandomAgent(PromptedAgent):
     """Well-formed actions with random arguments: the floor every benchmark should report."""
 
     name = "random"
