@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 
 from coachgym.envs.shell.config import SandboxConfig
-from coachgym.envs.shell.rootfs import mask_layer
+from coachgym.envs.shell.rootfs import base_layers
 from coachgym.envs.shell.sandbox import Sandbox, SandboxUnavailable
 from coachgym.envs.shell.session import SessionDied, ShellSession, bootstrap
 
@@ -71,9 +71,16 @@ class BwrapSandbox(Sandbox):
     def start(self) -> BwrapSandbox:
         check_available()
         if self.lowers is None:
-            self.lowers = [mask_layer(self.config.state_dir), Path("/")]
-        for sub in ("upper", "work", "merged"):
+            cfg = self.config
+            try:
+                self.lowers = base_layers(cfg.base, cfg.rootfs, cfg.state_dir)
+            except FileNotFoundError as error:
+                raise SandboxUnavailable(str(error)) from None
+        for sub in ("upper/etc", "work", "merged"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        if self.parent is None:  # tools such as sudo insist that the host name resolves
+            (self.upper / "etc" / "hosts").write_text(
+                f"127.0.0.1\tlocalhost\n127.0.1.1\t{self.config.hostname}\n::1\tlocalhost ip6-localhost\n")
         self.cgroup = _make_cgroup(self.root.name, self.config.max_processes)
         try:
             self._launch()

@@ -29,6 +29,13 @@ class SandboxConfig(BaseModel):
     max_memory_mb: int = Field(default=2048, ge=64, description="Address-space limit of every sandbox process.")
     max_cpu_s: int = Field(default=120, ge=1, description="CPU seconds any one sandbox process may use.")
     max_file_mb: int = Field(default=512, ge=1, description="Largest file a sandbox process may write.")
+    base: Literal["auto", "rootfs", "host"] = Field(
+        default="auto",
+        description="Base filesystem: `rootfs` (minimal Debian built by `python -m coachgym.envs.shell.rootfs "
+        "build`), `host` (the host's own /usr, /etc, ... read-only, private folders hidden), or `auto` "
+        "(rootfs when built, else host). See docs/shell.md.",
+    )
+    rootfs: str = Field(default="/var/cache/coachgym/rootfs", description="Where the `rootfs` base lives.")
     cwd: str = Field(default="/", description="Working directory of the shell (AgentBench containers start in /).")
     hostname: str = "sandbox"
     docker_image: str = Field(default="ubuntu:22.04", description="Image for the docker backend.")

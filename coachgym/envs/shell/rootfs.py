@@ -1,25 +1,35 @@
-"""The sandbox's base filesystem: the host's own system, read-only, with private parts hidden.
+"""The sandbox's read-only base filesystem, under a per-episode writable overlay layer.
 
-Why this design: AgentBench's images are Ubuntu with bash, coreutils, python3, git, curl, wget,
-zip/unzip, tree and vim. `scripts/setup.sh` installs the same tools on the host, so the fastest
-sound base is the host root itself used as the *lower* layer of an overlay mount, with a per-episode
-writable *upper* layer. Nothing is copied, so a sandbox starts in milliseconds, and every write the
-agent makes lands in its own upper folder (which is also what the evaluator snapshots).
+AgentBench runs OS tasks in a small Ubuntu image with bash, coreutils, python3(-pip), git, curl,
+wget, zip/unzip, tree and vim. Two bases are offered; either is the *lower* layer of an overlay
+mount whose *upper* layer is the episode's own folder, so nothing is copied per episode (a
+sandbox starts in milliseconds) and every write the agent makes lands in its upper folder, which
+is also what evaluators snapshot.
 
-The host root also holds things an agent must not see (the repo, /root, host /tmp, database
-files). A small "mask" layer, built once per machine and cached, sits between the upper layer and
-the host root: overlayfs whiteouts delete unwanted entries and opaque folders replace /root,
-/home, /tmp and friends with empty ones (plus /etc/skel's dotfiles in /root, like a fresh image).
+- `rootfs` (preferred): a minimal Debian tree built once by `build_rootfs` (debootstrap minbase
+  plus AgentBench's tools; ~340 MB) under /var/cache/coachgym/rootfs. Small and frozen like a
+  container image, so answers that depend on the whole filesystem (`du -sh /usr`, `find /`) are
+  reproducible and close to AgentBench's.
+- `host` (fallback, no build needed): the host root itself, under a "mask" layer built once and
+  cached: overlayfs whiteouts delete private entries (the repo, database files) and opaque folders
+  replace /root, /home, /tmp and friends with empty ones.
 
-This module builds and finds the mask; it must not mount anything (backends do that).
+This module builds and finds base layers; it must not mount anything (backends do that).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
+
+DEFAULT_ROOTFS = "/var/cache/coachgym/rootfs"
+# AgentBench's Dockerfile tools, plus what its tasks and ours call (ps, sudo, useradd, lsof, ...).
+ROOTFS_PACKAGES = ["python3", "python3-pip", "git", "curl", "wget", "zip", "unzip", "tree", "vim-tiny", "procps",
+                   "sudo", "psmisc", "file", "less", "ca-certificates", "passwd", "net-tools", "iproute2", "lsof"]
 
 # Top-level entries of the host root that the sandbox sees as they are.
 SYSTEM_ENTRIES = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "var", "opt", "boot",
@@ -79,3 +89,46 @@ def mask_layer(state_dir: str | Path, host_root: str | Path = "/") -> Path:
         if not target.is_dir():  # not a lost race with another builder: a real failure
             raise
     return target
+
+
+def rootfs_ready(path: str | Path) -> bool:
+    return (Path(path) / "usr" / "bin" / "bash").exists()
+
+
+def base_layers(base: str, rootfs: str | Path, state_dir: str | Path) -> list[Path]:
+    """Lower layers (top first) for `SandboxConfig.base`: "rootfs", "host" or "auto"."""
+    if base == "rootfs" or (base == "auto" and rootfs_ready(rootfs)):
+        if not rootfs_ready(rootfs):
+            raise FileNotFoundError(f"No sandbox root filesystem at {rootfs}; build it with "
+                                    "`python -m coachgym.envs.shell.rootfs build` (scripts/setup.sh does), "
+                                    "or use SandboxConfig(base='host').")
+        return [Path(rootfs)]
+    return [mask_layer(state_dir), Path("/")]
+
+
+def build_rootfs(target: str | Path = DEFAULT_ROOTFS, suite: str = "bookworm",
+                 mirror: str = "http://deb.debian.org/debian") -> Path:
+    """Build the minimal Debian base with debootstrap (needs root, network, the `debootstrap`
+    package); atomic, so a half-built tree is never used. Returns the finished folder."""
+    target = Path(target)
+    if rootfs_ready(target):
+        return target
+    if shutil.which("debootstrap") is None:
+        raise FileNotFoundError("`debootstrap` not found; install the Debian package `debootstrap`.")
+    staging = target.with_name(target.name + f".staging-{uuid.uuid4().hex[:8]}")
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(ROOTFS_PACKAGES), suite,
+                        str(staging), mirror], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["chroot", str(staging), "sh", "-c", "apt-get clean && rm -rf /var/lib/apt/lists/*"],
+                       check=True)
+        os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["build"]:
+        sys.exit("usage: python -m coachgym.envs.shell.rootfs build [TARGET]")
+    print(build_rootfs(*sys.argv[2:3]))
