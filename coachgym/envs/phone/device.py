@@ -76,6 +76,7 @@ class Device:
     def launch(self, name: str, page: str = "main", arg: str = "") -> None:
         """Start `name` fresh at `page` (what a launcher icon or a notification does)."""
         self._leave()
+        self.saved.pop(name, None)
         self.stack = [View(app=name, page="main")]
         if page != "main":
             self.stack.append(View(app=name, page=page, arg=arg))
@@ -83,11 +84,11 @@ class Device:
 
     def resume(self, name: str) -> None:
         """Bring back an app exactly as it was left (what the recent-apps screen does)."""
+        self._leave()
         stack = self.saved.pop(name, None)
         if stack is None:
             self.launch(name)
             return
-        self._leave()
         self.stack = stack
         self.recents = [name] + [r for r in self.recents if r != name]
 
@@ -241,8 +242,6 @@ class Device:
             return "Hid the keyboard."
         self.stack.pop()
         if not self.stack:
-            self.recents = [r for r in self.recents if r != view.app] + [view.app]
-            self.saved.pop(view.app, None)
             return "Left the app; now on the home screen."
         return "Went back."
 
