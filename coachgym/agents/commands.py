@@ -18,7 +18,8 @@ console = Console()
 
 
 def play(
-    env: str = typer.Option(..., help="Env name: shell, database, guess (terminal) or browser, phone (web page)."),
+    env: str = typer.Option(..., help="Env name: shell, database, guess (terminal) or browser, phone "
+                                      "(web page)."),
     task: Optional[str] = typer.Option(None, help="Task id (default: picked from the suite by --seed)."),
     suite: Optional[str] = typer.Option(None, help="Suite name or file (default: the env's built-in suite)."),
     seed: int = typer.Option(0, help="Episode seed."),

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from coachgym.agents.base import AgentOutput
 from coachgym.agents.scripted import PromptedAgent
-from coachgym.envs.actions import ActionSet, ActionSpec
+from coachgym.envs.actions import ActionError, ActionSet, ActionSpec
 from coachgym.envs.core import Task
 from coachgym.envs.registry import env_class
 
@@ -43,8 +43,9 @@ class _PromptedHuman(PromptedAgent):
 class TerminalHumanAgent(_PromptedHuman):
     """Prints each observation and reads one action from the terminal.
 
-    An action is one line; a line opening a code fence (```bash) reads on to the closing fence, and
-    one starting with `Think`/`Thought` reads on until a line holding only `.`.
+    An empty line sends what was typed once it parses as an action of the env (so multi-line
+    actions such as AgentBench's `Think:` / `Act: bash` / code block can contain blank lines);
+    a line holding only `.` sends it as it is, for the env to explain what is wrong.
     """
 
     name = "human"
@@ -55,7 +56,7 @@ class TerminalHumanAgent(_PromptedHuman):
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
         super().start_episode(task, env_info)
-        self.stdout.write(f"{self.system_prompt}\n")
+        self.stdout.write(f"{self.system_prompt}\n\n(An empty line sends the action; '.' sends it as it is.)\n")
 
     def act(self, observation: dict[str, Any]) -> AgentOutput:
         prompt = self._prompt(observation)
@@ -69,11 +70,17 @@ class TerminalHumanAgent(_PromptedHuman):
             line = line.rstrip("\n")
             if line == ".":
                 break
-            lines.append(line)
-            fence_open = sum(item.strip().startswith("```") for item in lines) % 2 == 1
-            if not fence_open and not lines[0].startswith(("Think", "Thought")):
+            if not line.strip() and self._complete("\n".join(lines)):
                 break
-        return "\n".join(lines)
+            lines.append(line)
+        return "\n".join(lines).strip("\n")
+
+    def _complete(self, text: str) -> bool:
+        try:
+            self.actions.parse(text)
+        except ActionError:
+            return False
+        return True
 
 
 # --------------------------------------------------------------------------- web page

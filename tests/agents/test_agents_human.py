@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
 from typer.testing import CliRunner
 
 from coachgym.agents.human import WebHumanAgent, button_actions, pointer_spec, typing_spec
@@ -15,15 +16,26 @@ from coachgym.trajectories.rollout import run_episode
 from coachgym.trajectories.store import TrajectoryStore
 
 
-def test_agents_human_terminal_play_records_a_trajectory(tmp_path):
-    typed = "guess(50)\nThought: lower, so halve it\nAction: guess(25)\n.\ngive_up()\n"
-    result = CliRunner().invoke(app, ["play", "--env", "guess", "--task", "guess-004", "--out", str(tmp_path)], input=typed)
+TERMINAL_SESSIONS = {
+    "guess": ("guess-004", ["guess(50)", "Thought: lower, so halve it\nAction: guess(25)", "give_up()"], "50 is wrong"),
+    "shell": ("shell-files-count-txt", ["Think: look first.\n\nAct: bash\n\n```bash\necho played-by-hand\n```",
+                                        "Act: answer(3)"], "played-by-hand"),
+    "database": ("database-bookstore-00-0", ["Action: Operation\n```sql\nSELECT COUNT(*) FROM books;\n```",
+                                             'Action: Answer\nFinal Answer: ["1"]'], "COUNT(*)"),
+}
+
+
+@pytest.mark.parametrize("env", sorted(TERMINAL_SESSIONS))
+def test_agents_human_terminal_play_records_a_trajectory(env, tmp_path):
+    task, actions, echoed = TERMINAL_SESSIONS[env]
+    typed = "".join(action + "\n\n" for action in actions)
+    result = CliRunner().invoke(app, ["play", "--env", env, "--task", task, "--out", str(tmp_path)], input=typed)
     assert result.exit_code == 0, result.output
-    assert "Available actions" in result.output and "50 is wrong" in result.output
+    assert "An empty line sends the action" in result.output and echoed in result.output
     (trajectory,) = TrajectoryStore(tmp_path).load()[0]
-    assert trajectory.agent == "human" and [s.action for s in trajectory.steps] == [
-        "guess(50)", "Thought: lower, so halve it\nAction: guess(25)", "give_up()"]
-    assert trajectory.system_prompt.startswith("You are an agent") and trajectory.outcome.value == "completed"
+    assert trajectory.agent == "human" and [s.action for s in trajectory.steps] == actions
+    assert not any(s.action_error for s in trajectory.steps)  # typed in the env's own syntax, all accepted
+    assert trajectory.outcome.value == "completed"
 
 
 def test_agents_human_page_controls_derive_from_the_vocabulary():
