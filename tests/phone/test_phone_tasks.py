@@ -56,7 +56,7 @@ def test_expert_tapping_pixels_solves_the_suite(suite, mode):
 
 
 def test_random_agent_solves_almost_no_multi_step_task(suite):
-    env = PhoneEnv(screenshot_height=320)
+    env = PhoneEnv()  # the random sampler's pixel range is the default 504x1120 screen
     multi = [t for t in suite.tasks if "multi-step" in t.tags]
     assert len(multi) >= 40
     results = [run_episode(env, RandomAgent(seed=i), task.id, seed=i) for i, task in enumerate(multi)]

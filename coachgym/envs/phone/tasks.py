@@ -247,7 +247,7 @@ def builtin_suite() -> TaskSuite:
     tasks = []
     for index, (suffix, goal, plan, checks, tags) in enumerate(_TASKS):
         evaluator = {"infeasible": True} if checks is None else {"checks": checks}
-        multi = sum(step[0] not in ("answer", "status") for step in plan) > 1
+        multi = checks is not None and sum(step[0] not in ("answer", "status") for step in plan) > 1
         tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup={"plan": plan}, evaluator=evaluator,
                           split=SPLITS[index % len(SPLITS)], tags=[*tags, "multi-step" if multi else "single-step"]))
     return TaskSuite(name="phone", env="phone", description="Touch-driven tasks on a simulated Android-like phone.",
