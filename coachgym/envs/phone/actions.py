@@ -16,7 +16,8 @@ import re
 
 import numpy as np
 
-from coachgym.envs.actions import ActionArg, ActionSet, ActionSpec, ParsedAction, invalid_format
+from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, ParsedAction, invalid_format
+from coachgym.envs.phone.ui import box_center
 
 DIRECTIONS = ["up", "down", "left", "right"]
 
@@ -112,6 +113,18 @@ def _balanced(text: str, start: int) -> str | None:
             depth -= 1
             if depth == 0:
                 return text[start : i + 1]
+    return None
+
+
+def target_point(args: dict[str, object], boxes: list, verb: str) -> tuple[int, int] | None:
+    """Centre of element `index` in the units of `boxes`; None when the action gives `x`/`y` instead."""
+    index = args.get("index")
+    if isinstance(index, int):
+        if not 0 <= index < len(boxes):
+            raise ActionError(f"There is no element {index}; this screen has elements 0..{len(boxes) - 1}.")
+        return box_center(boxes[index])
+    if args.get("x") is None or args.get("y") is None:
+        raise ActionError(f"{verb} needs an element `index`, or both `x` and `y` coordinates.")
     return None
 
 

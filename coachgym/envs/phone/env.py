@@ -15,12 +15,12 @@ import numpy as np
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task
-from coachgym.envs.phone.actions import PHONE_ACTIONS
+from coachgym.envs.phone.actions import PHONE_ACTIONS, target_point
 from coachgym.envs.phone.device import Device
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.render import Renderer
 from coachgym.envs.phone.state import PhoneState
-from coachgym.envs.phone.ui import LOGICAL_H, Node, Scale, format_elements
+from coachgym.envs.phone.ui import LOGICAL_H, Node, Scale, box_center, format_elements
 from coachgym.envs.phone.world import build_state
 
 
@@ -100,8 +100,7 @@ class PhoneEnv(AgentEnv):
 
     def element_center(self, index: int) -> tuple[int, int]:
         """The screenshot pixel a `click(index)` taps (in the env's coordinate convention)."""
-        x0, y0, x1, y1 = self.ui_elements()[index]["bounds"]
-        return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
+        return box_center(self.ui_elements()[index]["bounds"])
 
     # ----------------------------------------------------------------- internals
     def _live_device(self) -> Device:
@@ -136,16 +135,9 @@ class PhoneEnv(AgentEnv):
 
     def _point(self, args: dict[str, Any], verb: str) -> tuple[float, float]:
         """Where a targeted action touches: an element's centre (by index) or the given point."""
-        if args.get("index") is not None:
-            elements = self._live_device().screen().elements()
-            index = args["index"]
-            if not 0 <= index < len(elements):
-                raise ActionError(f"There is no element {index}; this screen has elements 0..{len(elements) - 1}.")
-            x0, y0, x1, y1 = self.scale.rect(elements[index].bounds)
-            return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
-        if args.get("x") is None or args.get("y") is None:
-            raise ActionError(f"{verb} needs an element `index`, or both `x` and `y` coordinates.")
-        return self._pixel(args["x"], args["y"])
+        boxes = [self.scale.rect(node.bounds) for node in self._live_device().screen().elements()]
+        centre = target_point(args, boxes, verb)
+        return centre if centre is not None else self._pixel(args["x"], args["y"])
 
     def _touch(self, x: float, y: float) -> tuple[Node | None, float]:
         node = self._live_device().hit(self.scale, x, y)

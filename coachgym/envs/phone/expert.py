@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from coachgym.envs.core import Expert, Task
+from coachgym.envs.phone.ui import box_center
 
 _LINE = re.compile(r'^\[(\d+)\] (\S+)(?: "((?:[^"\\]|\\.)*)")?(?: desc="((?:[^"\\]|\\.)*)")? '
                    r"bounds=\[(\d+),(\d+)\]\[(\d+),(\d+)\](.*)$")
@@ -34,8 +35,7 @@ class Element:
 
     @property
     def center(self) -> tuple[int, int]:
-        x0, y0, x1, y1 = self.bounds
-        return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
+        return box_center(self.bounds)
 
 
 def parse_elements(text: str) -> list[Element]:

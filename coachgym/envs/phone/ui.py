@@ -120,6 +120,12 @@ class Screen:
         return out
 
 
+def box_center(box: tuple[int, int, int, int] | list[int]) -> tuple[int, int]:
+    """The pixel a tap on a half-open box aims at (what `click(index)` touches)."""
+    x0, y0, x1, y1 = box
+    return (x0 + x1 - 1) // 2, (y0 + y1 - 1) // 2
+
+
 def format_elements(elements: list[dict[str, Any]]) -> str:
     """One line per element; the format the expert and models read back."""
     lines = []
