@@ -7,14 +7,19 @@ API (push/pop/launch/say/ask). They must not draw, hit-test, or read the agent's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from coachgym.envs.phone.state import PhoneState
 from coachgym.envs.phone.ui import Handler
-from coachgym.envs.phone.widgets import Layout, View
+from coachgym.envs.phone.widgets import FIELD_H, Layout, View
 
 if TYPE_CHECKING:
     from coachgym.envs.phone.device import Device
+
+
+def fields(*pairs: tuple[str, str]) -> list[tuple[str, str, int]]:
+    """Single-line form fields from (key, hint) pairs."""
+    return [(key, hint, FIELD_H) for key, hint in pairs]
 
 
 class App:
@@ -43,6 +48,21 @@ class App:
     def confirm(self, title: str, text: str, action: str, handler: Handler) -> Handler:
         """A handler that asks first; `handler` runs only on the confirming button."""
         return lambda: self.device.ask(title, text, [("Cancel", lambda: None), (action, handler)])
+
+    def form(self, ui: Layout, view: View, noun: str, fields: list[tuple[str, str, int]], save: Handler,
+             extra: list[tuple[str, Handler]] | None = None) -> None:
+        """A new/edit page: app bar, one text field per (key, hint, height), then the buttons."""
+        ui.appbar(f"Edit {noun}" if view.arg else f"New {noun}", self.up())
+        for key, hint, height in fields:
+            ui.field(key, hint, height=height)
+        ui.buttons([*(extra or []), ("Save", save)])
+
+    def remover(self, items: list[Any], item: Any, message: str) -> Handler:
+        """Delete `item` from the state list `items`, then close its detail page."""
+        def remove() -> None:
+            items.remove(item)
+            self.finish(message)
+        return remove
 
     def required(self, view: View, *keys: str) -> dict[str, str] | None:
         """The form's stripped values, or None (with a toast naming the first empty field)."""

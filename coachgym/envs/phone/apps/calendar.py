@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from coachgym.envs.phone.apps.base import App
+from coachgym.envs.phone.apps.base import App, fields
 from coachgym.envs.phone.state import Event
-from coachgym.envs.phone.ui import Handler
 from coachgym.envs.phone.widgets import Layout, View
 
 
@@ -36,15 +35,12 @@ class CalendarApp(App):
         ui.text(f"Time: {event.time}")
         ui.text(f"Location: {event.location or 'none'}")
         ui.buttons([("Delete", self.confirm("Delete event?", f"“{event.title}” will be removed.", "Delete",
-                                            self._delete(event)))])
+                                            self.remover(self.state.events, event, "Event deleted")))])
 
     def page_edit(self, ui: Layout, view: View) -> None:
-        ui.appbar("Edit event" if view.arg else "New event", self.up())
-        ui.field("title", "Title")
-        ui.field("date", "Date (YYYY-MM-DD)")
-        ui.field("time", "Time (HH:MM)")
-        ui.field("location", "Location")
-        ui.buttons([("Save", lambda: self._save(view))])
+        self.form(ui, view, "event", fields(("title", "Title"), ("date", "Date (YYYY-MM-DD)"),
+                                            ("time", "Time (HH:MM)"), ("location", "Location")),
+                  lambda: self._save(view))
 
     def title(self, view: View) -> str:
         if view.page == "detail":
@@ -58,12 +54,6 @@ class CalendarApp(App):
 
     def _event(self, key: str) -> Event | None:
         return next((e for e in self.state.events if self._key(e) == key), None)
-
-    def _delete(self, event: Event) -> Handler:
-        def delete() -> None:
-            self.state.events.remove(event)
-            self.finish("Event deleted")
-        return delete
 
     def _save(self, view: View) -> None:
         values = self.required(view, "title", "date", "time")

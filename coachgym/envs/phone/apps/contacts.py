@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coachgym.envs.phone.apps.base import App
+from coachgym.envs.phone.apps.base import App, fields
 from coachgym.envs.phone.state import Contact
 from coachgym.envs.phone.ui import Handler
 from coachgym.envs.phone.widgets import Layout, View
@@ -33,14 +33,11 @@ class ContactsApp(App):
         ui.text(contact.email or "No email", style="body" if contact.email else "hint")
         ui.buttons([("Message", lambda: self.device.launch("Messages", "thread", contact.name)),
                     ("Delete", self.confirm("Delete contact?", f"{contact.name} will be removed.", "Delete",
-                                            self._delete(contact)))])
+                                            self.remover(self.state.contacts, contact, "Contact deleted")))])
 
     def page_edit(self, ui: Layout, view: View) -> None:
-        ui.appbar("Edit contact" if view.arg else "New contact", self.up())
-        ui.field("name", "Name")
-        ui.field("phone", "Phone")
-        ui.field("email", "Email")
-        ui.buttons([("Save", lambda: self._save(view))])
+        self.form(ui, view, "contact", fields(("name", "Name"), ("phone", "Phone"), ("email", "Email")),
+                  lambda: self._save(view))
 
     def title(self, view: View) -> str:
         return {"main": "Contacts", "edit": "Edit contact" if view.arg else "New contact"}.get(view.page, view.arg)
@@ -49,12 +46,6 @@ class ContactsApp(App):
         def toggle() -> None:
             contact.favorite = not contact.favorite
         return toggle
-
-    def _delete(self, contact: Contact) -> Handler:
-        def delete() -> None:
-            self.state.contacts.remove(contact)
-            self.finish("Contact deleted")
-        return delete
 
     def _save(self, view: View) -> None:
         values = self.required(view, "name", "phone")

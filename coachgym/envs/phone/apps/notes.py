@@ -22,15 +22,11 @@ class NotesApp(App):
         ui.rows(self.state.notes, row)
 
     def page_edit(self, ui: Layout, view: View) -> None:
-        ui.appbar("Edit note" if view.arg else "New note", self.up())
-        ui.field("title", "Title")
-        ui.field("body", "Note", height=3 * FIELD_H)
         note = self._note(view.arg)
-        actions = [("Save", lambda: self._save(view))]
-        if note is not None:
-            actions.insert(0, ("Delete", self.confirm("Delete note?", f"“{note.title}” will be deleted.", "Delete",
-                                                      self._delete(note))))
-        ui.buttons(actions)
+        delete = [] if note is None else [("Delete", self.confirm("Delete note?", f"“{note.title}” will be deleted.",
+                                                                  "Delete", self._delete(note)))]
+        self.form(ui, view, "note", [("title", "Title", FIELD_H), ("body", "Note", 3 * FIELD_H)],
+                  lambda: self._save(view), delete)
 
     def title(self, view: View) -> str:
         return "Notes" if view.page == "main" else ("Edit note" if view.arg else "New note")
