@@ -29,7 +29,8 @@ def element(env: PhoneEnv, name: str) -> dict[str, Any]:
     for item in env.ui_elements():
         if name in (item["text"], item["content_description"]):
             return item
-    raise AssertionError(f"{name!r} is not on screen: {[e['text'] or e['content_description'] for e in env.ui_elements()]}")
+    shown = [e["text"] or e["content_description"] for e in env.ui_elements()]
+    raise AssertionError(f"{name!r} is not on screen: {shown}")
 
 
 def tap(env: PhoneEnv, name: str, verb: str = "click") -> dict[str, Any]:

@@ -14,7 +14,8 @@ from tests.phone.conftest import element, play, tap
 
 @pytest.mark.parametrize("text, name, args", [
     ('{"action_type": "click", "index": 3}', "click", {"index": 3, "x": None, "y": None}),
-    ('Reason: tap it.\nAction: {"action_type": "click", "x": 10.0, "y": 20}', "click", {"index": None, "x": 10, "y": 20}),
+    ('Reason: tap it.\nAction: {"action_type": "click", "x": 10.0, "y": 20}', "click",
+     {"index": None, "x": 10, "y": 20}),
     ("{'action_type': 'input_text', 'text': 'a } b', 'index': 2}", "input_text",
      {"text": "a } b", "index": 2, "clear_text": False}),
     ('{"action_type": "scroll", "direction": "down", "index": null}', "scroll", {"direction": "down", "index": None}),

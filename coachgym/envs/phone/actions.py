@@ -26,8 +26,8 @@ def _target_args(verb: str) -> list[ActionArg]:
     return [
         ActionArg(name="index", type="int", optional=True, low=0, high=10_000,
                   doc=f"Index of the UI element to {verb} (from the UI element list)."),
-        ActionArg(name="x", type="int", optional=True, low=0, high=100_000, doc="Screenshot x pixel (instead of index)."),
-        ActionArg(name="y", type="int", optional=True, low=0, high=100_000, doc="Screenshot y pixel (instead of index)."),
+        *[ActionArg(name=axis, type="int", optional=True, low=0, high=100_000,
+                    doc=f"Screenshot {axis} pixel (instead of index).") for axis in "xy"],
     ]
 
 
@@ -80,7 +80,7 @@ def android_world_json(text: str) -> ParsedAction | None:
         return None
     source = _balanced(text, starts[-1])
     if source is None:
-        raise invalid_format("Unclosed JSON object in the action; write e.g. {\"action_type\": \"click\", \"index\": 3}.")
+        raise invalid_format('Unclosed JSON object in the action; write e.g. {"action_type": "click", "index": 3}.')
     try:
         data = json.loads(source)
     except json.JSONDecodeError:

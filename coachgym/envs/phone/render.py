@@ -39,7 +39,8 @@ SIZES = {"title": 56, "title_small": 50, "body": 44, "caption": 36, "small": 34,
 @lru_cache(maxsize=64)
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     """DejaVu Sans at `size` px; COACHGYM_PHONE_FONT overrides; Pillow's built-in font is the fallback."""
-    path = os.environ.get("COACHGYM_PHONE_FONT") or str(FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"))
+    default = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    path = os.environ.get("COACHGYM_PHONE_FONT") or str(default)
     try:
         return ImageFont.truetype(path, max(6, size))
     except OSError:
@@ -296,7 +297,8 @@ class Renderer:
     def _draw_tile(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box
         draw.rounded_rectangle(box, radius=self.px(44), fill=theme["accent"] if node.checked else theme["card"])
-        self._text(draw, (x0 + self.px(36), (y0 + y1) / 2), node.text, "caption", (255, 255, 255), x1 - x0 - self.px(48))
+        self._text(draw, (x0 + self.px(36), (y0 + y1) / 2), node.text, "caption", (255, 255, 255),
+                   x1 - x0 - self.px(48))
 
     def _draw_card(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box
@@ -309,7 +311,8 @@ class Renderer:
         self._text(draw, (left, y0 + (y1 - y0) * (0.35 if node.sub else 0.3)), node.text, "body", (255, 255, 255),
                    x1 - left - self.px(36), True)
         if node.sub:
-            self._text(draw, (left, y0 + (y1 - y0) * 0.7), node.sub, "caption", (200, 204, 214), x1 - left - self.px(36))
+            self._text(draw, (left, y0 + (y1 - y0) * 0.7), node.sub, "caption", (200, 204, 214),
+                       x1 - left - self.px(36))
 
     def _draw_dialog(self, draw, node: Node, box, theme) -> None:
         draw.rounded_rectangle(box, radius=self.px(48), fill=theme["surface"])

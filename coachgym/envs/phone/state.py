@@ -146,7 +146,3 @@ class PhoneState(BaseModel):
             if message.contact not in order:
                 order.append(message.contact)
         return order
-
-    def upcoming(self) -> list[Event]:
-        """Events from now on, soonest first."""
-        return sorted((e for e in self.events if e.when >= self.clock), key=lambda e: (e.when, e.title))

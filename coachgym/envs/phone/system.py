@@ -143,7 +143,8 @@ def dialog(box: Dialog, dismiss: Handler) -> list[Node]:
     nodes = [Node("android.view.View", (0, 0, LOGICAL_W, LOGICAL_H), desc="Dismiss dialog", style="scrim",
                   on_tap=dismiss),
              Node("android.widget.FrameLayout", (96, top, LOGICAL_W - 96, top + 560), style="dialog"),
-             Node("android.widget.TextView", (150, top + 50, LOGICAL_W - 150, top + 150), text=box.title, style="title"),
+             Node("android.widget.TextView", (150, top + 50, LOGICAL_W - 150, top + 150), text=box.title,
+                  style="title"),
              Node("android.widget.TextView", (150, top + 170, LOGICAL_W - 150, top + 330), text=box.text, style="body")]
     width = (LOGICAL_W - 300 - 24 * (len(box.choices) - 1)) // len(box.choices)
     for i, (label, handler) in enumerate(box.choices):

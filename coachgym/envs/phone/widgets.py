@@ -70,7 +70,8 @@ class Layout:
                           (right - width, STATUS_H + 24, right, STATUS_H + 144), desc=desc,
                           text=glyph if len(glyph) > 2 else "", sub=glyph, style="icon", on_tap=handler))
             right -= width + 8
-        self.add(Node("android.widget.TextView", (left, STATUS_H + 30, right, STATUS_H + 138), text=title, style="title"))
+        self.add(Node("android.widget.TextView", (left, STATUS_H + 30, right, STATUS_H + 138), text=title,
+                      style="title"))
 
     # ----------------------------------------------------------------- content
     def text(self, text: str, style: str = "body", height: int = 96) -> Node:

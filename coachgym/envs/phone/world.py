@@ -99,7 +99,8 @@ def base_state() -> PhoneState:
         messages=[Message(contact=c, body=b, outgoing=o, time=t) for c, b, o, t in _MESSAGES],
         events=[Event(title=t, date=d, time=h, location=loc) for t, d, h, loc in _EVENTS],
         notes=[Note(title=t, body=b) for t, b in _NOTES],
-        products=[Product(id=i, name=n, category=c, price=p, free_shipping=f, rating=r) for i, n, c, p, f, r in _PRODUCTS],
+        products=[Product(id=i, name=n, category=c, price=p, free_shipping=f, rating=r)
+                  for i, n, c, p, f, r in _PRODUCTS],
         notifications=[Notification(app="Messages", title="Alice Chen", text="Are we still on for this week?",
                                     thread="Alice Chen")],
         launcher=list(APPS),

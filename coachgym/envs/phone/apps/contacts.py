@@ -57,7 +57,8 @@ class ContactsApp(App):
             self.device.say(f"A contact named {existing.name} already exists")
             return
         if original is None:
-            self.state.contacts.append(Contact(name=values["name"], phone=values["phone"], email=values.get("email", "")))
+            self.state.contacts.append(Contact(name=values["name"], phone=values["phone"],
+                                               email=values.get("email", "")))
         else:
             for message in self.state.messages:
                 if message.contact == original.name:

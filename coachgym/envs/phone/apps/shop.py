@@ -89,7 +89,8 @@ class ShopApp(App):
 
     def _apply(self, view: View) -> None:
         try:
-            low, high = (int(v) if v.strip() else None for v in (view.fields.get("min", ""), view.fields.get("max", "")))
+            low, high = (int(v) if v.strip() else None
+                         for v in (view.fields.get("min", ""), view.fields.get("max", "")))
         except ValueError:
             self.device.say("Prices must be whole numbers")
             return
