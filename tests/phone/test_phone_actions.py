@@ -87,17 +87,28 @@ def test_keyboard_enter_submits_and_input_text_appends_or_replaces():
 
 
 def test_random_and_junk_actions_never_break_the_env():
-    """Fuzz: well-formed random actions mixed with arbitrary Unicode junk, across many screens."""
+    """Fuzz: a monkey tapping/typing on listed elements (to get deep into apps), random well-formed
+    actions and arbitrary Unicode junk."""
     env = PhoneEnv(screenshot_height=320, max_invalid_actions=1000)
     rng, junk = np.random.default_rng(0), UnicodeText(200, seed=0)
+    accepted, pages = 0, set()
     for episode in range(12):
         env.reset(seed=episode)
         for _ in range(40):
-            action = PHONE_ACTIONS.sample(rng) if rng.random() < 0.8 else junk.sample()
+            roll, elements = rng.random(), env.ui_elements()
+            if roll < 0.5:
+                verb = ["click", "long_press", "double_tap", "input_text"][int(rng.integers(4))]
+                index = int(rng.integers(len(elements)))
+                action = f'{verb}("2026-11-30 12:00", index={index})' if verb == "input_text" else f"{verb}({index})"
+            else:
+                action = PHONE_ACTIONS.sample(rng) if roll < 0.9 else junk.sample()
             if '"status"' in action:
                 continue
             obs, _, terminated, truncated, info = env.step(action)
             assert "env_error" not in info, (action, info["env_error"])
+            accepted += "action_error" not in info
+            pages.add(obs["text"].split("Screen: ", 1)[1].split("\n", 1)[0])
             assert obs["screenshot"].shape == (320, 144, 3)
             if terminated or truncated:
                 break
+    assert accepted > 200 and len(pages) > 8  # the monkey really got around
