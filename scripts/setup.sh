@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(chromium chromium-driver bubblewrap mariadb-server postgresql fonts-dejavu-core
-              git curl wget zip unzip tree vim-tiny python3)
+              git curl wget zip unzip tree vim-tiny python3 debootstrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -24,4 +24,6 @@ PYTHON="${PYTHON:-python3}"
 echo "[setup] pip install coachgym (constraints.txt pins torch)"
 "$PYTHON" -m pip install -q --upgrade pip >/dev/null
 "$PYTHON" -m pip install -q -c constraints.txt -e ".[dev]"
+echo "[setup] shell sandbox base (debootstrap, once)"
+$SUDO "$PYTHON" -m coachgym.envs.shell.rootfs build || echo "[setup] warning: no rootfs; the shell env uses the host base"
 echo "[setup] done: try 'coachgym quickstart'"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -17,6 +19,17 @@ QUESTION = Task(id="q", env="shell", goal="How many lines does /root/f.txt have?
                 evaluator={"match": {"answer": "3", "strip": True}})
 CHANGE = Task(id="c", env="shell", goal="Create /root/done.txt containing ok.",
               evaluator={"check": [{"language": "bash", "code": '[ "$(cat /root/done.txt)" = ok ]'}]})
+
+
+@contextlib.contextmanager
+def opened(task: Task, **kwargs):
+    """A reset env that is closed (sandbox gone) whatever the test does."""
+    env = ShellEnv(task=task, **kwargs)
+    try:
+        env.reset(seed=0)
+        yield env
+    finally:
+        env.close()
 
 
 def run(env: ShellEnv, *actions: str) -> tuple[dict, float, bool, dict]:
@@ -43,78 +56,54 @@ def test_gymnasium_make_and_check_env():
     "Thought: done\nAction: answer(3)",
 ])
 def test_question_solved_in_both_formats(answer_action):
-    env = ShellEnv(task=QUESTION)
-    try:
-        env.reset(seed=0)
+    with opened(QUESTION) as env:
         observation, _, _, _ = run(env, "Think: count.\n\nAct: bash\n\n```bash\nwc -l < /root/f.txt\n```")
         assert observation["text"] == "The output of the OS:\n\n3\n"
         _, reward, terminated, info = run(env, answer_action)
         assert terminated and reward == 1.0 and info["success"] and info["outcome"] == "completed"
-    finally:
-        env.close()
 
 
 def test_wrong_answer_fails():
-    env = ShellEnv(task=QUESTION)
-    try:
-        env.reset(seed=0)
+    with opened(QUESTION) as env:
         _, reward, terminated, info = run(env, "Act: answer(4)")
         assert terminated and reward == 0.0 and not info["success"]
-    finally:
-        env.close()
 
 
 def test_change_task_checked_on_final_files_and_claims_do_not_count():
-    env = ShellEnv(task=CHANGE)
-    try:
-        env.reset(seed=0)
+    with opened(CHANGE) as env:
         _, reward, _, info = run(env, "Act: finish")
         assert reward == 0.0 and not info["success"]
         env.reset(seed=0)
         _, reward, _, info = run(env, "```bash\necho ok > /root/done.txt\n```", "Act: finish")
         assert reward == 1.0 and info["success"]
-    finally:
-        env.close()
 
 
 def test_checker_does_not_see_agent_processes_rewriting_files():
     """A background job the agent leaves behind cannot change the files the checker reads."""
-    env = ShellEnv(task=CHANGE)
-    try:
-        env.reset(seed=0)
+    with opened(CHANGE) as env:
         command = "echo ok > /root/done.txt; (sleep 0.5; echo tampered > /root/done.txt) &"
         _, reward, _, info = run(env, f"```bash\n{command}\n```", "Act: finish")
         assert info["success"], info["evaluation"]
-    finally:
-        env.close()
 
 
 def test_output_is_truncated_like_agentbench():
-    env = ShellEnv(task=QUESTION, max_output_chars=100)
-    try:
-        env.reset(seed=0)
+    with opened(QUESTION, max_output_chars=100) as env:
         observation, _, _, _ = run(env, "```bash\nseq 1 1000\n```")
         body = observation["text"].removeprefix("The output of the OS:\n\n")
         assert body.endswith("\n[truncated because the output is too long]")
         assert body.startswith("1\n2\n3\n") and len(body) == 80 + len("\n[truncated because the output is too long]")
         observation, _, _, _ = run(env, "```bash\ntrue\n```")
         assert observation["text"] == "The output of the OS is empty."
-    finally:
-        env.close()
 
 
 @pytest.mark.parametrize("bad", ["", "just chatting", "Act: dance", "Act: bash\nno block here", "answer(", 42])
 def test_bad_actions_explain_and_leave_the_world_alone(bad):
-    env = ShellEnv(task=QUESTION, max_invalid_actions=2)
-    try:
-        env.reset(seed=0)
+    with opened(QUESTION, max_invalid_actions=2) as env:
         observation, reward, terminated, truncated, info = env.step(bad)
         assert "action_error" in info and observation["text"].startswith("Invalid action:")
         assert not terminated and reward == 0.0
         observation, _, _, _, info = env.step("```bash\ncat /root/f.txt | wc -l\n```")
         assert observation["text"].endswith("3\n") and "action_error" not in info
-    finally:
-        env.close()
 
 
 def test_agentbench_dialect_rules():
@@ -129,13 +118,9 @@ def test_agentbench_dialect_rules():
 
 
 def test_step_budget_is_agentbench_round_limit():
-    env = ShellEnv(task=QUESTION)
-    try:
-        env.reset(seed=0)
+    with opened(QUESTION) as env:
         for _ in range(7):
             _, _, terminated, truncated, _ = env.step("```bash\ntrue\n```")
             assert not (terminated or truncated)
         _, _, _, truncated, info = env.step("```bash\ntrue\n```")
         assert truncated and info["outcome"] == "task_limit_reached" and not info["success"]
-    finally:
-        env.close()

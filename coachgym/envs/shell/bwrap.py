@@ -112,6 +112,7 @@ class BwrapSandbox(Sandbox):
             raise SandboxUnavailable("bubblewrap started but its namespace init is missing.")
         self._ns = os.readlink(f"/proc/{init[0]}/ns/pid")
         self._keep_pids = {init[0], *_children(init[0])}
+        self._limit_hits = self._read_limit_hits()
 
     def _bwrap_args(self) -> list[str]:
         args = ["bwrap", "--bind", str(self.root / "merged"), "/", "--proc", "/proc", "--dev", "/dev",
@@ -180,16 +181,16 @@ class BwrapSandbox(Sandbox):
         return pids
 
     def _mark(self) -> int:
-        self._limit_hits = self._read_limit_hits()
         return _last_pid()
 
     def _hit_process_limit(self, mark: int) -> bool:
-        hits = self._read_limit_hits()
-        if hits <= self._limit_hits:
+        # Compared with the count after the previous command, so a limit hit between commands
+        # (by a bomb lit by an earlier command that returned at once) is caught by the next one.
+        if self._read_limit_hits() <= self._limit_hits:
             return False
-        # A fork bomb may have been lit by an earlier command that returned at once, so every
-        # process but the shell is stopped, not only this command's.
-        self._stop_new_processes(0)
+        self._stop_new_processes(0)  # every process but the shell, not only this command's
+        self._limit_hits = self._read_limit_hits()
+        self.session.discard_pending_output()
         return True
 
     def _read_limit_hits(self) -> int:

@@ -36,22 +36,14 @@ class ShellEnv(AgentEnv):
     actions = SHELL_ACTIONS
     default_max_steps = 8
 
-    def __init__(
-        self,
-        task: str | Task | None = None,
-        suite: str | TaskSuite | None = None,
-        max_steps: int | None = None,
-        max_invalid_actions: int = 3,
-        split: str | None = None,
-        render_mode: str | None = None,
-        sandbox: SandboxConfig | dict[str, Any] | None = None,
-        **sandbox_fields: Any,
-    ):
-        """`sandbox` (or its fields as keywords, e.g. `timeout_s=5`) configures `SandboxConfig`."""
-        super().__init__(task=task, suite=suite, max_steps=max_steps, max_invalid_actions=max_invalid_actions,
-                         split=split, render_mode=render_mode)
+    def __init__(self, task: str | Task | None = None, suite: str | TaskSuite | None = None,
+                 sandbox: SandboxConfig | dict[str, Any] | None = None, **kwargs: Any):
+        """`sandbox` (or `SandboxConfig` fields as keywords, e.g. `timeout_s=5`) configures the
+        sandbox; other keywords (`max_steps`, `split`, ...) go to `AgentEnv`."""
+        fields = {key: kwargs.pop(key) for key in list(kwargs) if key in SandboxConfig.model_fields}
+        super().__init__(task=task, suite=suite, **kwargs)
         base = sandbox.model_dump() if isinstance(sandbox, SandboxConfig) else dict(sandbox or {})
-        self.config = SandboxConfig(**(base | sandbox_fields))
+        self.config = SandboxConfig(**(base | fields))
         self.sandbox: Sandbox | None = None
         self.answer: str | None = None
         self._seed = 0

@@ -162,6 +162,10 @@ class ShellSession:
                 output += chunk[: KEEP_OUTPUT_BYTES - len(output)]
         return True
 
+    def discard_pending_output(self) -> None:
+        """Drop output already written by processes that were just killed."""
+        self._drain(bytearray())
+
     def _drain(self, output: bytearray) -> None:
         chunk = _read(self.process.stdout)
         while chunk:
