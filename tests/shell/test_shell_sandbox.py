@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 from coachgym.envs.shell import SandboxConfig, open_sandbox
+from coachgym.envs.shell.session import KEEP_OUTPUT_BYTES
 
 
 def test_session_state_survives_between_commands(sandbox):
@@ -96,3 +99,19 @@ def test_close_leaves_no_processes_or_files():
     assert not [pid for pid in pids if _alive(pid)]
     assert not root.exists()
     assert box.sandbox_pids() == []
+
+
+def test_leftovers_of_a_crashed_run_are_removed(fast_config):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = Path(fast_config.state_dir) / "sandboxes" / "stale-test"
+    (stale / "upper").mkdir(parents=True, exist_ok=True)
+    (stale / "owner").write_text(str(dead.pid))
+    with open_sandbox(fast_config):
+        assert not stale.exists()
+
+
+def test_flood_of_output_is_bounded(sandbox):
+    result = sandbox.run("yes 0123456789 | head -c 50000000; echo; echo end")
+    assert len(result.output) == KEEP_OUTPUT_BYTES and result.exit_code == 0
+    assert sandbox.run("echo next").output == "next\n"

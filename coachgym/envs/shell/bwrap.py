@@ -76,8 +76,10 @@ class BwrapSandbox(Sandbox):
                 self.lowers = base_layers(cfg.base, cfg.rootfs, cfg.state_dir)
             except FileNotFoundError as error:
                 raise SandboxUnavailable(str(error)) from None
+        _remove_stale(self.root.parent)
         for sub in ("upper/etc", "work", "merged"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        (self.root / "owner").write_text(str(os.getpid()))
         if self.parent is None:  # tools such as sudo insist that the host name resolves
             (self.upper / "etc" / "hosts").write_text(
                 f"127.0.0.1\tlocalhost\n127.0.1.1\t{self.config.hostname}\n::1\tlocalhost ip6-localhost\n")
@@ -117,8 +119,8 @@ class BwrapSandbox(Sandbox):
     def _bwrap_args(self) -> list[str]:
         args = ["bwrap", "--bind", str(self.root / "merged"), "/", "--proc", "/proc", "--dev", "/dev",
                 "--tmpfs", "/dev/shm", "--ro-bind", "/proc/sys", "/proc/sys",
-                "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try", "--hostname", self.config.hostname, "--die-with-parent",
+                "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
+                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", self.config.hostname, "--die-with-parent",
                 "--new-session", "--cap-drop", "ALL"]
         for cap in DOCKER_CAPS:
             args += ["--cap-add", cap]
@@ -255,6 +257,22 @@ def _processes_of_uid(uid: int) -> int:
             except OSError:
                 continue
     return count
+
+
+def _remove_stale(sandboxes: Path) -> None:
+    """Delete what sandboxes of dead coachgym processes left (their processes died with them:
+    `--die-with-parent`), so a crashed run does not leak tmpfs memory or cgroups."""
+    if not sandboxes.is_dir():
+        return
+    for root in sandboxes.iterdir():
+        try:
+            owner = int((root / "owner").read_text())
+        except (OSError, ValueError):
+            continue  # being created right now, or not ours
+        if owner != os.getpid() and not os.path.exists(f"/proc/{owner}"):
+            shutil.rmtree(root, ignore_errors=True)
+            for cgroup_root in _CGROUP_ROOTS:
+                _remove_cgroup(Path(cgroup_root) / "coachgym-shell" / root.name)
 
 
 def _make_cgroup(name: str, max_processes: int) -> Path | None:

@@ -79,7 +79,8 @@ def _match(match: dict[str, Any], answer: str | None) -> Evaluation:
         ok = answer == match["answer"]
     else:
         ok = re.search(match["regex"], answer) is not None
-    return Evaluation(reward=float(ok), success=ok, detail=f"answer {answer[:200]!r} {'matches' if ok else 'does not match'}")
+    verdict = "matches" if ok else "does not match"
+    return Evaluation(reward=float(ok), success=ok, detail=f"answer {answer[:200]!r} {verdict}")
 
 
 def _check(task: Task, checks: list[dict | None], sandbox: Sandbox | None, answer: str | None,

@@ -60,4 +60,6 @@ class ShellExpert(Expert):
             return "Think: The change is done.\n\nAct: finish"
         if kind == "answer_output":
             text = observed_output(observation).strip()
+        if "\n" not in text:  # AgentBench's own format, which takes one line
+            return f"Think: I have the answer.\n\nAct: answer({text})"
         return "Think: I have the answer.\n\nAction: " + SHELL_ACTIONS.format("answer", text)
