@@ -154,6 +154,14 @@ class HFModel:
         return outputs
 
 
+    @torch.no_grad()
+    def next_token_logprobs(self, ids: list[int]) -> torch.Tensor:
+        """Log-probs of every token given its prefix (row i scores position i + 1), from one forward pass:
+        what a teacher server returns as prompt log-probs."""
+        logits = self.model(input_ids=torch.tensor([ids], device=self.device)).logits[0].float()
+        return torch.log_softmax(logits, dim=-1)
+
+
 class HFAgent(ChatAgent):
     """A chat agent running a transformers model in this process.
 

@@ -6,8 +6,10 @@ drains the queue in batches (up to `max_batch`, waiting at most `batch_wait_s` f
 N env workers share one model copy and its batched `generate`. The API is the subset agents use:
 `/v1/chat/completions` with text and `data:` image parts, `logprobs`, and vLLM's
 `return_tokens_as_token_ids` (tokens come back as `token_id:<id>`, so clients get exact ids);
-`/v1/models`. An optional per-second request limit answers 429 with `Retry-After`, as hosted
-APIs do. The server never fetches remote image URLs.
+`/v1/models`. For teachers in on-policy distillation it also scores token sequences the way vLLM
+does: `/tokenize`, and `/v1/completions` with `prompt_logprobs` (one token is generated; use chat
+completions to generate more). An optional per-second request limit answers 429 with
+`Retry-After`, as hosted APIs do. The server never fetches remote image URLs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
+import torch
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from PIL import Image
@@ -32,6 +35,24 @@ from pydantic import BaseModel
 from coachgym.agents.base import AgentOutput
 from coachgym.agents.chat import ChatRequest, SamplingParams
 from coachgym.agents.hf import HFModel
+
+
+class TokenizeBody(BaseModel):
+    model: str | None = None
+    prompt: str
+    add_special_tokens: bool = True
+
+
+class ScoreBody(BaseModel):
+    """The legacy completions fields a scoring client (vLLM-style prompt log-probs) sends."""
+
+    model_config = {"extra": "allow"}
+
+    model: str
+    prompt: list[int] | str
+    max_tokens: int = 1
+    temperature: float = 0.0
+    prompt_logprobs: int | None = None
 
 
 class CompletionBody(BaseModel):
@@ -97,6 +118,7 @@ class ModelServer:
         self._queue: queue.Queue[tuple[ChatRequest, Future] | None] = queue.Queue()
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
+        self._model_lock = threading.Lock()  # generation and scoring share the model one at a time
         self._thread = threading.Thread(target=self._serve_batches, daemon=True, name="model-batcher")
         self._thread.start()
         self.app = self._build_app()
@@ -140,7 +162,45 @@ class ModelServer:
             output: AgentOutput = await asyncio.wrap_future(future)
             return self._response(body, output)
 
+        @app.post("/tokenize")
+        def tokenize(body: TokenizeBody) -> dict[str, Any]:
+            ids = self.model.tokenizer(body.prompt, add_special_tokens=body.add_special_tokens).input_ids
+            return {"tokens": ids, "count": len(ids)}
+
+        @app.post("/v1/completions")
+        def score(body: ScoreBody) -> dict[str, Any]:
+            return self._score(body)
+
         return app
+
+    def _score(self, body: ScoreBody) -> dict[str, Any]:
+        if body.max_tokens > 1:
+            raise HTTPException(400, "This server's /v1/completions scores prompts (max_tokens <= 1); use "
+                                     "/v1/chat/completions to generate.")
+        tokenizer = self.model.tokenizer
+        ids = body.prompt if isinstance(body.prompt, list) else tokenizer(body.prompt, add_special_tokens=False).input_ids
+        if not ids or not all(0 <= i < len(tokenizer) for i in ids):
+            raise HTTPException(400, f"The prompt must be a non-empty list of token ids below {len(tokenizer)}.")
+        with self._model_lock:
+            logprobs = self.model.next_token_logprobs(ids)
+        prompt_logprobs: list[dict[str, Any] | None] = [None]
+        for position, token in enumerate(ids[1:]):
+            value = logprobs[position, token].item()
+            rank = int((logprobs[position] > value).sum().item()) + 1
+            prompt_logprobs.append({str(token): {"logprob": value, "rank": rank,
+                                                 "decoded_token": tokenizer.decode([token])}})
+        last = logprobs[-1]
+        if body.temperature > 0:
+            next_id = int(torch.multinomial(torch.softmax(last / body.temperature, -1), 1).item())
+        else:
+            next_id = int(last.argmax().item())
+        text = tokenizer.decode([next_id]) if body.max_tokens == 1 else ""
+        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
+                "model": self.served_name, "choices": [{"index": 0, "text": text, "logprobs": None,
+                "prompt_logprobs": prompt_logprobs if body.prompt_logprobs is not None else None,
+                "finish_reason": "length"}],
+                "usage": {"prompt_tokens": len(ids), "completion_tokens": body.max_tokens,
+                          "total_tokens": len(ids) + body.max_tokens}}
 
     def _response(self, body: CompletionBody, output: AgentOutput) -> dict[str, Any]:
         ids = output.token_ids or []
@@ -175,7 +235,8 @@ class ModelServer:
                 batch.append(more)
             self.batch_sizes.append(len(batch))
             try:
-                outputs = self.model.complete([request for request, _ in batch])
+                with self._model_lock:
+                    outputs = self.model.complete([request for request, _ in batch])
             except Exception as error:  # noqa: BLE001 - every waiting client gets the reason
                 for _, future in batch:
                     future.set_exception(error)

@@ -92,3 +92,26 @@ def test_agents_openai_dead_server_is_one_clear_error():
     agent.name = "openai:tiny"
     with pytest.raises(AgentServerError, match="Cannot reach .*127.0.0.1:9.*coachgym serve-model"):
         run_episode(make("guess"), agent, "guess-000", seed=0)
+
+
+def test_agents_openai_server_scores_token_ids_like_vllm(model_server, tiny_hf_model):
+    """Teachers for on-policy distillation: /tokenize and prompt_logprobs on /v1/completions."""
+    import httpx
+    import torch
+
+    _, url = model_server
+    root = url.removesuffix("/v1")
+    text = "Thought: guess(42)<|im_end|>"
+    tokens = httpx.post(root + "/tokenize", json={"model": "tiny", "prompt": text, "add_special_tokens": False}).json()
+    assert tokens["tokens"] == tiny_hf_model.tokenizer(text, add_special_tokens=False).input_ids
+    ids = tokens["tokens"]
+    body = {"model": "tiny", "prompt": ids, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0}
+    choice = httpx.post(url + "/completions", json=body).json()["choices"][0]
+    assert choice["prompt_logprobs"][0] is None and len(choice["prompt_logprobs"]) == len(ids)
+    with torch.no_grad():
+        logits = tiny_hf_model.model(torch.tensor([ids])).logits[0].float()
+    expected = [torch.log_softmax(logits[i], -1)[ids[i + 1]].item() for i in range(len(ids) - 1)]
+    served = [entry[str(token)]["logprob"] for token, entry in zip(ids[1:], choice["prompt_logprobs"][1:])]
+    assert served == pytest.approx(expected, abs=1e-5)
+    refused = httpx.post(url + "/completions", json=body | {"max_tokens": 5})
+    assert refused.status_code == 400 and "chat/completions" in refused.json()["detail"]
