@@ -1,0 +1,74 @@
+"""`coachgym serve-env` and `coachgym serve-model` as real processes, used by their clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import httpx
+
+from coachgym.agents.registry import make_agent
+from coachgym.envs.registry import make
+from coachgym.envs.server import RemoteEnv
+from coachgym.trajectories.rollout import run_episode
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running(args: list[str], ready_url: str, headers: dict | None = None):
+    """Start `coachgym ARGS`, wait until `ready_url` answers, stop it (SIGINT) afterwards."""
+    process = subprocess.Popen([sys.executable, "-m", "coachgym.cli", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                if httpx.get(ready_url, headers=headers, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_agents_commands_serve_env_process(monkeypatch):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(["serve-env", "--port", str(port), "--token", "cli-token", "--envs", "guess"], url + "/v1/envs",
+                 {"Authorization": "Bearer cli-token"}):
+        assert httpx.get(url + "/v1/envs").status_code == 401
+        monkeypatch.setenv("COACHGYM_ENV_TOKEN", "cli-token")
+        env = RemoteEnv(url, "guess")
+        try:
+            trajectory = run_episode(env, make_agent("scripted"), "guess-007", seed=0)
+        finally:
+            env.close()
+        assert trajectory.success
+
+
+def test_agents_commands_serve_model_process(tiny_model_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    with running(["serve-model", tiny_model_path, "--port", str(port), "--name", "tiny"], url + "/models"):
+        agent = make_agent(f"openai:tiny@{url}?max_new_tokens=3")
+        trajectory = run_episode(make("guess", max_steps=2), agent, "guess-001", seed=0)
+        assert trajectory.steps and all(s.token_ids and len(s.logprobs) == len(s.token_ids) for s in trajectory.steps)
