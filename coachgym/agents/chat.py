@@ -11,6 +11,7 @@ must not import a model runtime.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -95,3 +96,11 @@ class ChatAgent(Agent):
     def act(self, observation: dict[str, Any]) -> AgentOutput:
         request, prompt, context = self.prepare(observation)
         return self.finish(request, prompt, context, self.complete([request])[0])
+
+
+def act_batch(agents: Sequence[ChatAgent], observations: Sequence[dict[str, Any]]) -> list[AgentOutput]:
+    """One step of several episodes in a single backend call (e.g. `HFAgent`s over one `HFModel`,
+    stepping vector envs). Every agent's history and output is exactly what `act` would give."""
+    prepared = [agent.prepare(observation) for agent, observation in zip(agents, observations, strict=True)]
+    outputs = agents[0].complete([request for request, _, _ in prepared])
+    return [agent.finish(*parts, output) for agent, parts, output in zip(agents, prepared, outputs)]

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from coachgym.agents.chat import ChatRequest, SamplingParams
+from coachgym.agents.chat import ChatRequest, SamplingParams, act_batch
 from coachgym.agents.hf import HFAgent, HFModel
 from coachgym.agents.history import ELIDED, step_messages
 from coachgym.agents.registry import make_agent
@@ -80,3 +80,26 @@ def test_agents_hf_llama_from_spec_string(tmp_path):
 def test_agents_hf_missing_checkpoint_is_one_clear_error(tmp_path):
     with pytest.raises(OSError, match="save_pretrained"):
         HFModel(str(tmp_path / "nothing-here"))
+
+
+def test_agents_hf_act_batch_equals_acting_alone(tiny_hf_model):
+    """Three episodes stepped with one generate call give what each agent gives alone."""
+    tasks = ["guess-000", "guess-001", "guess-002"]
+
+    def agents_and_observations():
+        agents, observations = [], []
+        for task_id in tasks:
+            env = make("guess")
+            observation, _ = env.reset(seed=0, options={"task_id": task_id})
+            agent = HFAgent(tiny_hf_model, temperature=0, max_new_tokens=5)
+            agent.start_episode(env.unwrapped.task, env.unwrapped.prompt_info())
+            agents.append(agent)
+            observations.append(observation)
+        return agents, observations
+
+    agents, observations = agents_and_observations()
+    batched = act_batch(agents, observations)
+    agents, observations = agents_and_observations()
+    alone = [agent.act(observation) for agent, observation in zip(agents, observations)]
+    assert [o.token_ids for o in batched] == [o.token_ids for o in alone]
+    assert [o.messages for o in batched] == [o.messages for o in alone]
