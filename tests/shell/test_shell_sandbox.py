@@ -115,3 +115,14 @@ def test_flood_of_output_is_bounded(sandbox):
     result = sandbox.run("yes 0123456789 | head -c 50000000; echo; echo end")
     assert len(result.output) == KEEP_OUTPUT_BYTES and result.exit_code == 0
     assert sandbox.run("echo next").output == "next\n"
+
+
+def test_without_a_cgroup_rlimit_nproc_bounds_processes(monkeypatch, fast_config):
+    from coachgym.envs.shell import bwrap
+
+    monkeypatch.setattr(bwrap, "_make_cgroup", lambda name, limit: None)
+    with open_sandbox(fast_config) as box:
+        assert box.cgroup is None
+        limit = int(box.run("ulimit -u").output)
+        assert fast_config.max_processes < limit < fast_config.max_processes + bwrap._processes_of_uid(0) + 500
+        assert box.run("ulimit -u 1000000 2>/dev/null || echo refused").output == "refused\n"

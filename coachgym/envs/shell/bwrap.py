@@ -168,6 +168,18 @@ class BwrapSandbox(Sandbox):
         self._ns = None
 
     # ----------------------------------------------------------------- processes
+    def wait_settled(self, max_wait_s: float = 2.0) -> None:
+        deadline = time.monotonic() + max_wait_s
+        last = None
+        while time.monotonic() < deadline:
+            current = {pid: _cmdline(pid) for pid in self.sandbox_pids() if pid not in self._keep_pids}
+            if current == last:
+                return
+            if not current:  # nothing running in the background: nothing to wait for
+                return
+            last = current
+            time.sleep(0.05)
+
     def sandbox_pids(self) -> list[int]:
         """Host pids of every process in this sandbox's PID namespace."""
         if self._ns is None:
@@ -226,6 +238,13 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _signal(pid: int, sig: int) -> None:

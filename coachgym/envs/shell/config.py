@@ -6,6 +6,7 @@ filesystem (the backends do that).
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -35,7 +36,10 @@ class SandboxConfig(BaseModel):
         "build`), `host` (the host's own /usr, /etc, ... read-only, private folders hidden), or `auto` "
         "(rootfs when built, else host). See docs/shell.md.",
     )
-    rootfs: str = Field(default="/var/cache/coachgym/rootfs", description="Where the `rootfs` base lives.")
+    rootfs: str = Field(
+        default_factory=lambda: os.environ.get("COACHGYM_SHELL_ROOTFS", "/var/cache/coachgym/rootfs"),
+        description="Where the `rootfs` base lives (env var COACHGYM_SHELL_ROOTFS overrides the default).",
+    )
     cwd: str = Field(default="/", description="Working directory of the shell (AgentBench containers start in /).")
     hostname: str = "sandbox"
     docker_image: str = Field(default="ubuntu:22.04", description="Image for the docker backend.")

@@ -41,6 +41,7 @@ def prepare(sandbox: Sandbox, task: Task, seed: int) -> list[str]:
             problems.append(f"init exited {result.exit_code}: {result.output[-300:]}")
     if task.setup.get("start"):
         sandbox.run(task.setup["start"], timeout=SCRIPT_TIMEOUT_S)
+    sandbox.wait_settled()
     return problems
 
 

@@ -68,6 +68,10 @@ class Sandbox(ABC):
                                 "every process except the shell was stopped]")
         return result
 
+    def wait_settled(self, max_wait_s: float = 2.0) -> None:
+        """Wait until processes started in the background stop appearing or changing, as they
+        would while a model thinks about its first command (no-op where it cannot be seen)."""
+
     def _mark(self) -> int:
         """Called as each command starts; `_hit_process_limit` and timeouts get the value back."""
         return 0

@@ -25,7 +25,7 @@ import subprocess
 import time
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import IO, Literal
 
 from pydantic import BaseModel
 
@@ -198,7 +198,7 @@ class ShellSession:
                 pass
 
 
-def _read(stream) -> bytes | None:
+def _read(stream: IO[bytes]) -> bytes | None:
     try:
         return os.read(stream.fileno(), 65536)
     except BlockingIOError:
