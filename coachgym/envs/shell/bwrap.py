@@ -120,8 +120,8 @@ class BwrapSandbox(Sandbox):
         args = ["bwrap", "--bind", str(self.root / "merged"), "/", "--proc", "/proc", "--dev", "/dev",
                 "--tmpfs", "/dev/shm", "--ro-bind", "/proc/sys", "/proc/sys",
                 "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
-                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", self.config.hostname, "--die-with-parent",
-                "--new-session", "--cap-drop", "ALL"]
+                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--hostname", self.config.hostname, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         for cap in DOCKER_CAPS:
             args += ["--cap-add", cap]
         args.append("--clearenv")
@@ -157,7 +157,7 @@ class BwrapSandbox(Sandbox):
         # then bwrap's outer process exits by itself. (Killing bwrap first would leave the
         # namespace's processes as zombies for the host's init to reap, which can take seconds.)
         for pid in self._keep_pids:
-            _signal(pid, signal.SIGKILL)
+            self._signal_member(pid, signal.SIGKILL)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -194,6 +194,15 @@ class BwrapSandbox(Sandbox):
                     continue
         return pids
 
+    def _signal_member(self, pid: int, sig: int) -> None:
+        """Signal `pid` only while it is still in this sandbox: a pid recorded earlier may have
+        died and been handed to an unrelated host process since."""
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") == self._ns:
+                os.kill(pid, sig)
+        except (OSError, ProcessLookupError):
+            pass
+
     def _mark(self) -> int:
         return _last_pid()
 
@@ -221,14 +230,14 @@ class BwrapSandbox(Sandbox):
         created since it began (host pids are handed out in increasing order) is killed,
         repeatedly, so a fork bomb cannot outrun us. Older background jobs keep running."""
         for pid in self._keep_pids:  # init ignores USR1; the shell's trap returns from the command
-            _signal(pid, signal.SIGUSR1)
+            self._signal_member(pid, signal.SIGUSR1)
         wrapped = _last_pid() < last_pid
         for _ in range(100):
             victims = [pid for pid in self.sandbox_pids() if pid not in self._keep_pids and (wrapped or pid > last_pid)]
             if not victims:
                 return
             for pid in victims:
-                _signal(pid, signal.SIGKILL)
+                self._signal_member(pid, signal.SIGKILL)
             time.sleep(0.01)
 
 
@@ -245,13 +254,6 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _last_pid() -> int:
