@@ -1,0 +1,66 @@
+"""`coachgym train sft|distill|rl|rft --config run.yaml`.
+
+Each command reads one YAML file into the trainer's pydantic config and calls the matching
+`run_*` function, so the CLI and the Python API cannot drift. Multi-GPU: wrap the same command
+in `accelerate launch` (SFT goes through TRL/transformers, which read the launcher's settings).
+This module must not contain training logic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+train_app = typer.Typer(help="Training: SFT, on-policy distillation, RL, rejection-sampling fine-tuning.",
+                        no_args_is_help=True)
+
+CONFIG = typer.Option(..., "--config", help="YAML run file (fields: see docs/training.md).")
+
+
+def _run(kind: str, config_path: Path) -> None:
+    from coachgym.training.config import load_config
+    from coachgym.training.distill import DistillConfig, run_distill
+    from coachgym.training.rft import RFTConfig, run_rft
+    from coachgym.training.rl import RLConfig, run_rl
+    from coachgym.training.sft import SFTRunConfig, run_sft
+
+    runs = {"sft": (SFTRunConfig, run_sft), "distill": (DistillConfig, run_distill), "rl": (RLConfig, run_rl),
+            "rft": (RFTConfig, run_rft)}
+    cls, run = runs[kind]
+    try:
+        config = load_config(cls, config_path)
+    except (ValidationError, ValueError, FileNotFoundError) as error:
+        typer.echo(f"Bad {kind} config {config_path}:\n{error}", err=True)
+        raise typer.Exit(2) from None
+    final = run(config)
+    typer.echo(f"{kind} finished -> {final}")
+
+
+@train_app.command("sft")
+def sft(config: Path = CONFIG) -> None:
+    """Supervised fine-tuning on trajectory stores and chat datasets."""
+    _run("sft", config)
+
+
+@train_app.command("distill")
+def distill(config: Path = CONFIG) -> None:
+    """On-policy distillation from a teacher with the same tokenizer."""
+    _run("distill", config)
+
+
+@train_app.command("rl")
+def rl(config: Path = CONFIG) -> None:
+    """REINFORCE with a group-mean baseline on env rewards."""
+    _run("rl", config)
+
+
+@train_app.command("rft")
+def rft(config: Path = CONFIG) -> None:
+    """Rejection-sampling fine-tuning rounds (optionally DPO on success/failure pairs)."""
+    _run("rft", config)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")

@@ -1,0 +1,53 @@
+"""Success rate of a policy in a coachgym env, through the shared rollout loop.
+
+Training loops and perf scripts score models here so every number comes from the same episodes
+evaluation and collection play (`trajectories.rollout.run_episode`), judged by the env's own
+evaluator. This module must not update weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import gymnasium as gym
+from pydantic import BaseModel
+
+from coachgym.envs.core import TaskSuite
+from coachgym.training.policy import EpisodeTokens, PolicyAgent
+from coachgym.trajectories.records import Trajectory
+from coachgym.trajectories.rollout import run_episode
+
+
+class EvalResult(BaseModel):
+    success_rate: float
+    mean_reward: float
+    episodes: int
+    env_steps: int
+
+
+def make_env(suite: str | TaskSuite, env_kwargs: dict | None = None) -> gym.Env:
+    """The suite's env, limited to that suite (a registered name, a file, or a `TaskSuite`)."""
+    from coachgym.envs.registry import load_suite, make
+
+    suite = load_suite(suite) if isinstance(suite, str) else suite
+    return make(suite.env, suite=suite, **(env_kwargs or {}))
+
+
+def play(env: gym.Env, agent: PolicyAgent, episodes: Iterable[tuple[str, int]]) -> list[tuple[Trajectory, EpisodeTokens]]:
+    """Run (task_id, seed) episodes; each trajectory comes with the tokens the agent conditioned on."""
+    return [(run_episode(env, agent, task_id, seed), agent.episode) for task_id, seed in episodes]
+
+
+def summarize(trajectories: list[Trajectory]) -> EvalResult:
+    count = max(1, len(trajectories))
+    return EvalResult(success_rate=sum(t.success for t in trajectories) / count,
+                      mean_reward=sum(t.reward for t in trajectories) / count, episodes=len(trajectories),
+                      env_steps=sum(len(t.steps) for t in trajectories))
+
+
+def evaluate_policy(agent: PolicyAgent, suite: str | TaskSuite, task_ids: list[str] | None = None,
+                    seeds: Iterable[int] = (0,), env: gym.Env | None = None) -> EvalResult:
+    """Play every task (default: all of the suite) once per seed and report the success rate."""
+    env = env or make_env(suite)
+    ids = task_ids or env.unwrapped.suite.ids()
+    return summarize([t for t, _ in play(env, agent, [(i, s) for i in ids for s in seeds])])

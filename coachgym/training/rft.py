@@ -1,0 +1,59 @@
+"""Rejection-sampling fine-tuning (AgentEvol / AutoWebGLM style self-improvement).
+
+Each round the current model samples episodes on the suite's tasks; the episodes with reward at
+or above `threshold` are appended to the round's trajectory store, and the model is fine-tuned
+(with the SFT trainer, on everything kept so far plus any seed data) before the next round.
+This module must not define a trainer of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from coachgym.training.data import DataSource, as_chat, mix_sources
+from coachgym.training.evaluate import make_env, play
+from coachgym.training.policy import PolicyAgent
+from coachgym.training.sft import SFTRunConfig, load_model, train_sft
+from coachgym.trajectories.convert import to_agentinstruct
+from coachgym.trajectories.store import TrajectoryStore
+
+
+class RFTConfig(SFTRunConfig):
+    """`coachgym train rft --config run.yaml`: SFT fields apply to every round's fine-tune."""
+
+    data: list[DataSource] = Field(default=[], description="Seed data mixed into every round (may be empty).")
+    suite: str = Field(description="Task suite to sample on (registered name or file).")
+    tasks: list[str] | None = Field(default=None, description="Task ids (default: the train split).")
+    rounds: int = Field(default=3, ge=1, description="Sample-filter-retrain rounds.")
+    samples_per_task: int = Field(default=4, ge=1)
+    temperature: float = Field(default=1.0, gt=0)
+    max_new_tokens: int = 64
+    threshold: float = Field(default=1.0, description="Keep episodes with reward >= threshold.")
+
+
+def run_rft(config: RFTConfig) -> Path:
+    """Returns the last round's final checkpoint."""
+    model, tokenizer = load_model(config.model)
+    env = make_env(config.suite)
+    suite = env.unwrapped.suite
+    task_ids = config.tasks or [t.id for t in suite.tasks if t.split == "train"] or suite.ids()
+    kept = TrajectoryStore(Path(config.output_dir) / "kept")
+    final = Path(config.model)
+    for round_index in range(config.rounds):
+        agent = PolicyAgent(model, tokenizer, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
+                            seed=config.seed + round_index, name=f"rft-round-{round_index}")
+        plan = [(task, round_index * 1000 + k) for task in task_ids for k in range(config.samples_per_task)]
+        for trajectory, _ in play(env, agent, plan):
+            if trajectory.reward >= config.threshold:
+                kept.append(trajectory)
+        trajectories, _ = kept.load()
+        if not trajectories:
+            continue  # nothing good yet: sample again with a fresh seed
+        rows = [as_chat(to_agentinstruct(t)) for t in trajectories] + (mix_sources(config.data, config.seed) if config.data else [])
+        round_config = config.model_copy(update={"output_dir": Path(config.output_dir) / f"round-{round_index}"})
+        final = train_sft(round_config, model, tokenizer, rows)
+        model, tokenizer = load_model(final)
+    env.close()
+    return final

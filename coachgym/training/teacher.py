@@ -1,0 +1,133 @@
+"""Teachers for on-policy distillation: score the student's own tokens.
+
+A teacher returns `log p_teacher(token_t | tokens_<t)` for every position of sequences of token
+ids, so it must share the student's tokenizer: ids from one vocabulary are meaningless in
+another. Both teachers check this up front and refuse with the reason instead of producing
+silently wrong advantages. `HFTeacher` runs a local transformers model; `ServerTeacher` asks an
+OpenAI-compatible completions endpoint for prompt log-probs (vLLM's `prompt_logprobs`, or the
+legacy `echo` + `logprobs` form). This module must not update weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Protocol
+
+import httpx
+import torch
+from pydantic import BaseModel, Field
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+
+from coachgym.training.losses import token_logprobs
+
+TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
+
+
+class TeacherSettings(BaseModel):
+    """Which teacher scores the student (config field `teacher`)."""
+
+    kind: Literal["hf", "server"] = Field(default="hf", description="'hf': local checkpoint; 'server': an "
+                                          "OpenAI-compatible endpoint returning prompt logprobs.")
+    model: str = Field(description="Checkpoint folder (hf) or the served model name (server).")
+    base_url: str | None = Field(default=None, description="Server base URL, e.g. http://host:8000/v1.")
+    api_key: str = Field(default="EMPTY", description="Server API key (vLLM ignores it).")
+    batch_size: int = Field(default=8, ge=1, description="Sequences scored per forward pass (hf).")
+
+
+class Teacher(Protocol):
+    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+        """Per-position log-probs; position 0 has no context and scores 0."""
+
+
+class TokenizerMismatch(ValueError):
+    """Teacher and student tokenize differently, so the teacher cannot score the student's ids."""
+
+
+def same_tokenizer(student: PreTrainedTokenizerBase, teacher: PreTrainedTokenizerBase) -> str | None:
+    """None when both map every token to the same id; else what differs."""
+    if student.get_vocab() != teacher.get_vocab():
+        return f"vocabularies differ ({len(student)} vs {len(teacher)} tokens)"
+    if student.eos_token_id != teacher.eos_token_id:
+        return f"EOS ids differ ({student.eos_token_id} vs {teacher.eos_token_id})"
+    return None
+
+
+class HFTeacher:
+    def __init__(self, path: str | Path, student_tokenizer: PreTrainedTokenizerBase, batch_size: int = 8):
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        problem = same_tokenizer(student_tokenizer, tokenizer)
+        if problem:
+            raise TokenizerMismatch(f"Teacher {path} cannot score the student's tokens: {problem}. On-policy "
+                                    "distillation needs a teacher with the student's tokenizer.")
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        self.batch_size = batch_size
+
+    @torch.no_grad()
+    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+        scores: list[list[float]] = []
+        for start in range(0, len(sequences), self.batch_size):
+            chunk = sequences[start:start + self.batch_size]
+            length = max(map(len, chunk))
+            ids = torch.tensor([s + [0] * (length - len(s)) for s in chunk])
+            attention = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])
+            logprobs = token_logprobs(self.model, ids, attention).cpu()
+            scores += [row[: len(s)].tolist() for row, s in zip(logprobs, chunk)]
+        return scores
+
+
+class ServerTeacher:
+    """Prompt log-probs from an OpenAI-compatible server (vLLM, SGLang) given token-id prompts."""
+
+    def __init__(self, base_url: str, model: str, student_tokenizer: PreTrainedTokenizerBase, api_key: str = "EMPTY",
+                 timeout_s: float = 120.0):
+        self.base_url, self.model = base_url.rstrip("/"), model
+        self.client = httpx.Client(headers={"Authorization": f"Bearer {api_key}"}, timeout=timeout_s)
+        self._check_tokenizer(student_tokenizer)
+
+    def _check_tokenizer(self, student: PreTrainedTokenizerBase) -> None:
+        """Compare the server's tokenization of a probe string with the student's (vLLM `/tokenize`)."""
+        expected = student(TOKENIZER_PROBE, add_special_tokens=False)["input_ids"]
+        root = self.base_url.removesuffix("/v1")
+        try:
+            response = self.client.post(f"{root}/tokenize", json={"model": self.model, "prompt": TOKENIZER_PROBE,
+                                                                  "add_special_tokens": False})
+            response.raise_for_status()
+            served = response.json()["tokens"]
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            raise TokenizerMismatch(f"Cannot verify the teacher server's tokenizer at {root}/tokenize ({error}); "
+                                    "on-policy distillation needs a server exposing /tokenize (vLLM does) and "
+                                    "sharing the student's tokenizer.") from None
+        if served != expected:
+            raise TokenizerMismatch(f"Teacher server {self.model!r} tokenizes differently from the student "
+                                    f"(probe gives {served[:8]}... vs {expected[:8]}...); use a teacher with "
+                                    "the student's tokenizer.")
+
+    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+        return [self._score_one(ids) for ids in sequences]
+
+    def _score_one(self, ids: list[int]) -> list[float]:
+        body = {"model": self.model, "prompt": ids, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0,
+                "echo": True, "logprobs": 0}
+        try:
+            response = self.client.post(f"{self.base_url}/completions", json=body)
+            response.raise_for_status()
+            choice = response.json()["choices"][0]
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as error:
+            raise RuntimeError(f"Teacher server {self.base_url} failed to score a sequence: {error}") from None
+        if choice.get("prompt_logprobs") is not None:
+            values = [0.0 if entry is None else float(entry[str(token)]["logprob"])
+                      for token, entry in zip(ids, choice["prompt_logprobs"])]
+        else:
+            values = [0.0 if v is None else float(v) for v in (choice.get("logprobs") or {}).get("token_logprobs", [])]
+        if len(values) < len(ids):
+            raise RuntimeError(f"Teacher server returned {len(values)} prompt log-probs for {len(ids)} tokens; it must "
+                               "support prompt logprobs (vLLM `prompt_logprobs` or `echo` with `logprobs`).")
+        return values[: len(ids)]
+
+
+def make_teacher(settings: TeacherSettings, student_tokenizer: PreTrainedTokenizerBase) -> Teacher:
+    if settings.kind == "hf":
+        return HFTeacher(settings.model, student_tokenizer, settings.batch_size)
+    if not settings.base_url:
+        raise ValueError("teacher.kind 'server' needs teacher.base_url (e.g. http://localhost:8000/v1).")
+    return ServerTeacher(settings.base_url, settings.model, student_tokenizer, settings.api_key)
