@@ -146,7 +146,7 @@ def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnP
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
     return sum(losses) / len(losses), extra
 
 
