@@ -1,0 +1,35 @@
+"""`coachgym train ...` and the RFT loop, end to end on the small guess suite."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from coachgym.cli import app
+from coachgym.trajectories.store import TrajectoryStore
+
+runner = CliRunner()
+
+
+def test_train_cli_rejects_a_bad_config_with_the_field_named(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("model: /nowhere\noutput_dir: out\nlearning_rate: fast\n")
+    result = runner.invoke(app, ["train", "sft", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "learning_rate" in result.output and "data" in result.output
+
+
+def test_train_cli_rft_keeps_only_rewarded_episodes(tmp_path, student_path):
+    config = tmp_path / "rft.yaml"
+    config.write_text(
+        f"model: {student_path}\noutput_dir: {tmp_path / 'rft'}\nsuite: small-guess\n"
+        "tasks: [small-guess-8-4]\nrounds: 1\nsamples_per_task: 2\nmax_new_tokens: 8\nthreshold: 0.0\n"
+        "max_steps: 2\nreport_to: none\nprogress: false\n")
+    result = runner.invoke(app, ["train", "rft", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    kept, _ = TrajectoryStore(tmp_path / "rft" / "kept").load()
+    assert len(kept) == 2 and all(t.task_id == "small-guess-8-4" for t in kept)
+    assert (tmp_path / "rft" / "round-0" / "final" / "config.json").exists()
+    strict = config.read_text().replace("threshold: 0.0", "threshold: 1.0").replace("/rft", "/rft-strict")
+    config.write_text(strict)
+    assert runner.invoke(app, ["train", "rft", "--config", str(config)]).exit_code == 0
+    assert not (tmp_path / "rft-strict" / "round-0").exists()  # nothing solved: nothing trained on
