@@ -114,7 +114,7 @@ def test_train_sft_raises_success_rate_on_small_guess(tmp_path, demo_store, toke
     before = evaluate_policy(PolicyAgent(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, greedy=True,
                                          max_new_tokens=32), suite)
     config = SFTRunConfig(model=model_path, output_dir=tmp_path / "sft", data=[DataSource(path=demo_store.folder)],
-                          max_steps=200, learning_rate=3e-3, batch_size=1, max_length=1024, report_to="none",
+                          max_steps=320, learning_rate=3e-3, batch_size=1, max_length=1024, report_to="none",
                           progress=False, save_steps=1000)
     final = run_sft(config)
     after = evaluate_policy(PolicyAgent(AutoModelForCausalLM.from_pretrained(final), tokenizer, greedy=True,

@@ -1,0 +1,68 @@
+"""`ServerTeacher` against a real OpenAI-compatible server (`coachgym serve-model`'s app, run by
+uvicorn on a local port): same scores as the local teacher, and refusal on a foreign tokenizer."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from coachgym.agents.hf import HFModel
+from coachgym.agents.serve import ModelServer
+from coachgym.training.teacher import HFTeacher, ServerTeacher, TokenizerMismatch
+from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def serve():
+    servers = []
+
+    def start(path) -> str:
+        model_server = ModelServer(HFModel(str(path)), "teacher")
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(model_server.app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread, model_server))
+        url = f"http://127.0.0.1:{port}/v1"
+        for _ in range(100):
+            try:
+                httpx.get(url + "/models", timeout=1)
+                return url
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("model server did not start")
+
+    yield start
+    for server, thread, model_server in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+        model_server.stop()
+
+
+def test_train_server_teacher_scores_like_the_local_teacher(serve, teacher_path, tokenizer):
+    teacher = ServerTeacher(serve(teacher_path), "teacher", tokenizer)
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": "Range 1..8."},
+                                         {"role": "assistant", "content": "Action: guess(4)"}], tokenize=True)
+    ids = list(ids["input_ids"]) if hasattr(ids, "keys") else list(ids)
+    served = teacher.score([ids])[0]
+    local = HFTeacher(teacher_path, tokenizer).score([ids])[0]
+    assert len(served) == len(ids) and served[0] == 0.0
+    assert served == pytest.approx(local, abs=1e-4)
+
+
+def test_train_server_teacher_with_another_tokenizer_is_refused(serve, tmp_path, tokenizer):
+    other = build_tokenizer(["unrelated words only"] * 5, vocab_size=300)
+    url = serve(save_tiny(build_model(other, hidden_size=16, layers=1), other, tmp_path / "other"))
+    with pytest.raises(TokenizerMismatch, match="tokenizes differently"):
+        ServerTeacher(url, "teacher", tokenizer)
