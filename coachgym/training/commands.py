@@ -38,28 +38,24 @@ def _run(kind: str, config_path: Path) -> None:
     typer.echo(f"{kind} finished -> {final}")
 
 
-@train_app.command("sft")
-def sft(config: Path = CONFIG) -> None:
-    """Supervised fine-tuning on trajectory stores and chat datasets."""
-    _run("sft", config)
+COMMANDS = {
+    "sft": "Supervised fine-tuning on trajectory stores and chat datasets.",
+    "distill": "On-policy distillation from a teacher with the same tokenizer.",
+    "rl": "REINFORCE with a group-mean baseline on env rewards.",
+    "rft": "Rejection-sampling fine-tuning rounds: sample, keep rewarded episodes, retrain.",
+}
 
 
-@train_app.command("distill")
-def distill(config: Path = CONFIG) -> None:
-    """On-policy distillation from a teacher with the same tokenizer."""
-    _run("distill", config)
+def _command(kind: str, summary: str):
+    def command(config: Path = CONFIG) -> None:
+        _run(kind, config)
+
+    command.__doc__ = summary
+    return command
 
 
-@train_app.command("rl")
-def rl(config: Path = CONFIG) -> None:
-    """REINFORCE with a group-mean baseline on env rewards."""
-    _run("rl", config)
-
-
-@train_app.command("rft")
-def rft(config: Path = CONFIG) -> None:
-    """Rejection-sampling fine-tuning rounds (optionally DPO on success/failure pairs)."""
-    _run("rft", config)
+for _kind, _summary in COMMANDS.items():
+    train_app.command(_kind)(_command(_kind, _summary))
 
 
 def register(app: typer.Typer) -> None:
