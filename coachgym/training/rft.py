@@ -3,6 +3,8 @@
 Each round the current model samples episodes on the suite's tasks; the episodes with reward at
 or above `threshold` are appended to the round's trajectory store, and the model is fine-tuned
 (with the SFT trainer, on everything kept so far plus any seed data) before the next round.
+With `dpo`, the round's successes and failures of the same task also give step-level preference
+pairs for TRL's DPOTrainer.
 This module must not define a trainer of its own.
 """
 
@@ -12,7 +14,9 @@ from pathlib import Path
 
 from pydantic import Field
 
+from coachgym.training.config import resolve_report_to
 from coachgym.training.data import DataSource, as_chat, mix_sources
+from coachgym.training.dpo import preference_pairs, train_dpo
 from coachgym.training.evaluate import make_env, play
 from coachgym.training.policy import PolicyAgent
 from coachgym.training.sft import SFTRunConfig, load_model, train_sft
@@ -31,6 +35,9 @@ class RFTConfig(SFTRunConfig):
     temperature: float = Field(default=1.0, gt=0)
     max_new_tokens: int = 64
     threshold: float = Field(default=1.0, description="Keep episodes with reward >= threshold.")
+    dpo: bool = Field(default=False, description="After each round's SFT, run DPO on step-level pairs from "
+                      "successful vs failed episodes of the same task (TRL DPOTrainer).")
+    dpo_beta: float = Field(default=0.1, description="DPO beta (strength of the reference-model constraint).")
 
 
 def run_rft(config: RFTConfig) -> Path:
@@ -45,7 +52,8 @@ def run_rft(config: RFTConfig) -> Path:
         agent = PolicyAgent(model, tokenizer, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
                             seed=config.seed + round_index, name=f"rft-round-{round_index}")
         plan = [(task, round_index * 1000 + k) for task in task_ids for k in range(config.samples_per_task)]
-        for trajectory, _ in play(env, agent, plan):
+        sampled = [trajectory for trajectory, _ in play(env, agent, plan)]
+        for trajectory in sampled:
             if trajectory.reward >= config.threshold:
                 kept.append(trajectory)
         trajectories, _ = kept.load()
@@ -55,5 +63,11 @@ def run_rft(config: RFTConfig) -> Path:
         round_config = config.model_copy(update={"output_dir": Path(config.output_dir) / f"round-{round_index}"})
         final = train_sft(round_config, model, tokenizer, rows)
         model, tokenizer = load_model(final)
+        pairs = preference_pairs(sampled) if config.dpo else []
+        if pairs:
+            final = train_dpo(model, tokenizer, pairs, round_config.output_dir / "dpo", beta=config.dpo_beta,
+                              learning_rate=config.learning_rate, batch_size=config.batch_size,
+                              report_to=resolve_report_to(config.report_to), seed=config.seed)
+            model, tokenizer = load_model(final)
     env.close()
     return final

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from typer.testing import CliRunner
 
 from coachgym.cli import app
@@ -33,3 +34,28 @@ def test_train_cli_rft_keeps_only_rewarded_episodes(tmp_path, student_path):
     config.write_text(strict)
     assert runner.invoke(app, ["train", "rft", "--config", str(config)]).exit_code == 0
     assert not (tmp_path / "rft-strict" / "round-0").exists()  # nothing solved: nothing trained on
+
+
+def test_train_dpo_pairs_split_at_the_first_different_action_and_train(tmp_path, suite, student_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from coachgym.agents.scripted import RandomAgent, ScriptedAgent
+    from coachgym.training.dpo import preference_pairs, train_dpo
+    from coachgym.training.evaluate import make_env
+    from coachgym.trajectories.rollout import run_episode
+
+    env = make_env(suite)
+    win = run_episode(env, ScriptedAgent(), "small-guess-8-7", 0)
+    loss = run_episode(env, RandomAgent(seed=1), "small-guess-8-7", 0)
+    env.close()
+    assert win.success and not loss.success
+    (pair,) = preference_pairs([win, loss])
+    assert pair["prompt"][-1]["role"] == "user" and pair["prompt"][0]["role"] == "system"
+    assert pair["chosen"][0]["content"] == win.steps[0].action
+    assert pair["rejected"][0]["content"] == loss.steps[0].action
+    model = AutoModelForCausalLM.from_pretrained(student_path)
+    final = train_dpo(model, AutoTokenizer.from_pretrained(student_path), [pair] * 4, tmp_path / "dpo",
+                      batch_size=2, learning_rate=1e-2)
+    before = AutoModelForCausalLM.from_pretrained(student_path).state_dict()
+    after = AutoModelForCausalLM.from_pretrained(final).state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
