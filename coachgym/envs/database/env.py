@@ -1,0 +1,106 @@
+"""`DatabaseEnv`: answer questions and change data by issuing SQL (AgentBench DBBench style).
+
+The env composes the pieces of this package: a backend (SQLite, MariaDB/MySQL, PostgreSQL)
+builds a fresh isolated database per episode from the task's tables; the vocabulary parses each
+action; `sqltext` enforces one statement per action and adapts MySQL-flavoured SQL of DBBench
+tasks to the backend; `render` shows results; `evaluate` scores from the final database state.
+It must not run agent SQL anywhere but the backend's restricted connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coachgym.envs.actions import ActionError, ParsedAction
+from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
+from coachgym.envs.database import sqltext
+from coachgym.envs.database.backends import Limits, QueryError, backend_kind, make_backend
+from coachgym.envs.database.evaluate import evaluate, flatten
+from coachgym.envs.database.render import AGENTBENCH_OBSERVATION_CHARS, describe_tables, render_result
+from coachgym.envs.database.schema import Table
+from coachgym.envs.database.vocabulary import DATABASE_ACTIONS
+
+
+def task_tables(task: Task) -> list[Table]:
+    """The tables a task's world starts with: a named built-in world, or tables inline."""
+    if "world" in task.setup:
+        from coachgym.envs.database.worlds import world_tables
+
+        return world_tables(task.setup["world"])
+    return [Table.model_validate(t) for t in task.setup.get("tables", [])]
+
+
+class DatabaseEnv(AgentEnv):
+    """Operate a relational database with SQL to answer a question or make a requested change.
+
+    Observation: `text` is the opening description (database product and version, each table's
+    columns and row count), then each statement's result rows as a Python-style list (DBBench's
+    format, cut at 800 characters) or the database's error message.
+    Actions: `sql` (a ```sql block with one statement; DBBench's `Action: Operation` works too)
+    and `answer([...])` (DBBench's `Action: Answer` + `Final Answer: [...]`), which ends the episode.
+    Every statement is committed as it runs, as in DBBench.
+    Reward: 1 when the evaluator accepts the final state: the answer (as a set, numbers within
+    0.01) for questions; the changed table's contents (or DBBench's MD5 table checksum) for
+    INSERT/UPDATE tasks. Each episode gets its own database and user, dropped at the next reset
+    or on `close()`.
+    Backends: `backend="sqlite"` (default, or $COACHGYM_DB_BACKEND), `"mariadb"`/`"mysql"` or
+    `"postgres"` with `server_url=` (or $COACHGYM_MYSQL_URL / $COACHGYM_POSTGRES_URL).
+    """
+
+    name = "database"
+    actions = DATABASE_ACTIONS
+    default_max_steps = 15
+
+    def __init__(
+        self,
+        task: str | Task | None = None,
+        suite: str | TaskSuite | None = None,
+        backend: str | None = None,
+        server_url: str | None = None,
+        limits: Limits | dict[str, Any] | None = None,
+        observation_chars: int = AGENTBENCH_OBSERVATION_CHARS,
+        **kwargs: Any,
+    ):
+        super().__init__(task=task, suite=suite, **kwargs)
+        self.backend_kind = backend_kind(backend)
+        self.limits = Limits.model_validate(limits) if isinstance(limits, dict) else (limits or Limits())
+        self.db = make_backend(self.backend_kind, server_url, self.limits)
+        self.observation_chars = observation_chars
+        self.answer: list[Any] | None = None
+        self._names: dict[str, str] = {}
+        self._mysql_dialect = False
+
+    def _setup(self, task: Task, seed: int) -> str:
+        tables = task_tables(task)
+        self._mysql_dialect = task.setup.get("dialect") == "mysql"
+        self.db.create(tables, mysql_dialect=self._mysql_dialect)
+        self.answer = None
+        self._names = {n.lower(): n for t in tables for n in [t.name, *t.column_names()]}
+        return describe_tables(self.db.version(), tables)
+
+    def _execute(self, action: ParsedAction) -> StepResult:
+        if action.name == "answer":
+            self.answer = flatten(action.args["values"])
+            return StepResult(text=f"Answer submitted: {self.answer!r:.300}", done=True)
+        mysql_syntax = self._mysql_dialect or self.backend_kind == "mysql"
+        found = sqltext.statements(action.args["query"], mysql=mysql_syntax)
+        if not found:
+            raise ActionError("The SQL block holds no statement; write one SQL statement inside ```sql ... ```.")
+        if len(found) > 1:
+            raise ActionError(f"Run one statement per action; this block holds {len(found)} statements. "
+                              "Send them one at a time.")
+        statement = found[0]
+        if self._mysql_dialect and self.backend_kind != "mysql":
+            statement = sqltext.from_mysql(statement, self.backend_kind, self._names)
+        try:
+            result = self.db.execute(statement)
+        except QueryError as error:
+            return StepResult(text=error.message)
+        return StepResult(text=render_result(result, self.observation_chars))
+
+    def _evaluate(self) -> Evaluation:
+        return evaluate(self.task.evaluator if self.task else {}, self.answer, self.db.read_table)
+
+    def close(self) -> None:
+        self.db.close()
+        super().close()

@@ -1,0 +1,137 @@
+"""SQL as text: a small lexer for the two jobs the env needs before a statement reaches a server.
+
+1. `statements` splits agent SQL on top-level semicolons (ignoring those inside strings, quoted
+   names and comments), so the env can enforce "one statement per action" with a clear message
+   on every backend instead of each driver's own error (or silent acceptance).
+2. `from_mysql` rewrites MySQL-flavoured SQL (DBBench's gold SQL and the SQL models learn from it)
+   for SQLite or PostgreSQL: backtick names, backslash escapes in strings, MySQL's double-quoted
+   strings, and (for PostgreSQL) the exact case of known table and column names.
+
+It only rewrites tokens; it never executes, evaluates or interprets the SQL's meaning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_TOKEN_TEMPLATE = r"""
+    (?P<space>\s+)
+  | (?P<comment>--[^\n]*{hash}|/\*.*?(?:\*/|\Z))
+  | (?P<single>'(?:[^'{bs}]{esc}|'')*(?:'|\Z))
+  | (?P<double>"(?:[^"{bs}]{esc}|"")*(?:"|\Z))
+  | (?P<backtick>`(?:[^`]|``)*(?:`|\Z))
+  | (?P<word>[A-Za-z0-9_$\u0080-\uffff]+)
+  | (?P<semi>;)
+  | (?P<other>.)
+"""
+_TOKEN = re.compile(_TOKEN_TEMPLATE.format(bs="\\\\", esc="|\\\\.", hash="|\\#[^\\n]*"), re.VERBOSE | re.DOTALL)
+# Standard SQL: a backslash inside a string is an ordinary character and # starts no comment.
+_TOKEN_PLAIN = re.compile(_TOKEN_TEMPLATE.format(bs="", esc="", hash=""), re.VERBOSE | re.DOTALL)
+
+_MYSQL_ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
+_RESERVED = frozenset(
+    "ADD ALL ALTER AND AS ASC BETWEEN BY CASE CREATE CROSS DEFAULT DELETE DESC DISTINCT DROP ELSE END "
+    "EXISTS FALSE FROM GROUP HAVING IN INNER INSERT INTO IS JOIN KEY LEFT LIKE LIMIT NOT NULL OFFSET ON "
+    "OR ORDER OUTER PRIMARY RIGHT SELECT SET TABLE THEN TRUE UNION UPDATE VALUES WHEN WHERE WITH".split()
+)
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
+
+
+def tokens(sql: str, mysql: bool) -> Iterator[tuple[str, str]]:
+    """(kind, text) pairs covering `sql` exactly."""
+    pattern = _TOKEN if mysql else _TOKEN_PLAIN
+    for match in pattern.finditer(sql):
+        yield match.lastgroup or "other", match.group()
+
+
+def statements(sql: str, mysql: bool) -> list[str]:
+    """The non-empty statements in `sql`, each without its trailing semicolon."""
+    found: list[str] = []
+    current: list[str] = []
+    meaningful = False
+    for kind, text in tokens(sql, mysql):
+        if kind == "semi":
+            if meaningful:
+                found.append("".join(current).strip())
+            current, meaningful = [], False
+            continue
+        current.append(text)
+        meaningful = meaningful or kind not in ("space", "comment")
+    if meaningful:
+        found.append("".join(current).strip())
+    return found
+
+
+def mysql_string_value(literal: str) -> str:
+    """The value of a MySQL string literal ('...' or "..."), with MySQL's escapes applied."""
+    quote, body = literal[0], literal[1:-1] if len(literal) > 1 and literal.endswith(literal[0]) else literal[1:]
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            nxt = body[index + 1]
+            # \% and \_ keep their backslash (they are LIKE escapes), as in MySQL.
+            out.append(_MYSQL_ESCAPES.get(nxt, "\\" + nxt if nxt in "%_" else nxt))
+            index += 2
+            continue
+        if char == quote and body[index + 1 : index + 2] == quote:
+            index += 1
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def sql_string(value: str) -> str:
+    """A standard SQL string literal (quotes doubled, no backslash escapes)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> str:
+    """Rewrite MySQL-flavoured `sql` for `target` ("sqlite" or "postgres").
+
+    `names` maps lower-cased known table/column names to their exact spelling. PostgreSQL folds
+    bare names to lower case and reads double quotes as names, so there every known name is
+    quoted with its exact case and a double-quoted text that is not a known name becomes the
+    string it is in MySQL. SQLite already treats unknown double-quoted names as strings.
+    """
+    names = names or {}
+    parts = list(tokens(sql, mysql=True))
+    out: list[str] = []
+    for index, (kind, text) in enumerate(parts):
+        if kind == "single":
+            out.append(sql_string(mysql_string_value(text)))
+        elif kind == "backtick":
+            name = text[1:-1].replace("``", "`") if text.endswith("`") and len(text) > 1 else text[1:]
+            out.append(_identifier(names.get(name.lower(), name) if target == "postgres" else name))
+        elif kind == "double":
+            value = mysql_string_value(text)
+            if value.lower() in names:
+                out.append(_identifier(names[value.lower()] if target == "postgres" else value))
+            else:
+                out.append(sql_string(value))
+        elif kind == "word" and _names_a_column(parts, index, names, target):
+            out.append(_identifier(names.get(text.lower(), text)))
+        elif kind == "comment" and text.startswith("#"):
+            out.append("--" + text[1:])
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+def _names_a_column(parts: list[tuple[str, str]], index: int, names: dict[str, str], target: str) -> bool:
+    """Whether the bare word at `index` must be quoted to keep meaning a table or column."""
+    text = parts[index][1]
+    if _NUMBER.fullmatch(text) or text.upper() in _RESERVED:
+        return False
+    if text[0].isdigit():
+        return True  # MySQL allows bare names such as 1952_results; the others do not
+    if target != "postgres" or text.lower() not in names:
+        return False
+    following = next((t for k, t in parts[index + 1 :] if k not in ("space", "comment")), "")
+    return following != "("  # COUNT(...) is a function even when a column is called Count
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
