@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from coachgym.envs.browser.chromium import ChromiumNotFound, chromium_path, launch_chromium
+from coachgym.envs.browser.session import shared_browser
 
 
 def test_browser_chromium_missing_binary_names_the_fix(monkeypatch, tmp_path):
@@ -23,11 +22,11 @@ def test_browser_chromium_override_is_used(monkeypatch):
 
 
 def test_browser_chromium_launches_headless():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            page = browser.new_page()
-            page.set_content("<p id=x>hello</p>")
-            assert page.inner_text("#x") == "hello"
-        finally:
-            browser.close()
+    # The process's one Playwright driver (a second sync_playwright() in this thread would fail).
+    browser = launch_chromium(shared_browser.playwright)
+    try:
+        page = browser.new_page()
+        page.set_content("<p id=x>hello</p>")
+        assert page.inner_text("#x") == "hello"
+    finally:
+        browser.close()

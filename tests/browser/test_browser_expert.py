@@ -1,0 +1,48 @@
+"""The scripted expert solves the built-in app tasks through the real env (>= 95% required)."""
+
+from __future__ import annotations
+
+import pytest
+
+from coachgym.envs.browser.expert import BrowserExpert
+from coachgym.envs.browser.tasks import builtin_suite
+
+
+def _solve(env, task_id: str) -> bool:
+    obs, _ = env.reset(seed=0, options={"task_id": task_id})
+    expert = BrowserExpert(env.task)
+    while True:
+        obs, _, terminated, truncated, info = env.step(expert.act(obs))
+        if terminated or truncated:
+            return bool(info["success"])
+
+
+def test_browser_expert_suite_shape():
+    suite = builtin_suite()
+    assert len(suite.tasks) >= 60 and len(set(suite.ids())) == len(suite.tasks)
+    assert {t.setup["app"] for t in suite.tasks} == {"shop", "mail", "booking"}
+    assert all(suite.split(s).tasks for s in ("train", "dev", "test"))
+
+
+def test_browser_expert_solves_one_task_per_family(app_env):
+    """One task of each of the 16 task families; the full suite runs in the slow test below."""
+    firsts = sorted({t.id.rsplit("-", 1)[0]: t.id for t in builtin_suite().tasks if t.id.endswith("-0")}.values())
+    assert len(firsts) == 16
+    failed = [task_id for task_id in firsts if not _solve(app_env, task_id)]
+    assert not failed
+
+
+@pytest.mark.slow
+def test_browser_expert_solves_95_percent_of_all_tasks(app_env):
+    ids = builtin_suite().ids()
+    solved = sum(_solve(app_env, task_id) for task_id in ids)
+    assert solved / len(ids) >= 0.95
+
+
+def test_browser_expert_gives_up_cleanly_when_an_element_is_missing(app_env):
+    task = builtin_suite().get("shop-0-0")
+    broken = task.model_copy(update={"setup": task.setup | {"plan": [{"do": "click", "role": "link", "name": "Nope"}]}})
+    obs, _ = app_env.reset(seed=0, options={"task_id": "shop-0-0"})
+    action = BrowserExpert(broken).act(obs)
+    _, reward, terminated, _, info = app_env.step(action)
+    assert terminated and reward == 0.0 and info["outcome"] == "completed"
