@@ -1,0 +1,125 @@
+"""CrossAttnVLM forward, cached generation, save/load and the Auto-class wiring."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import user_turn
+from transformers import AutoModelForImageTextToText, AutoProcessor
+from transformers.cache_utils import EncoderDecoderCache
+
+from coachgym.vision import CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor, tiny_vlm
+
+
+def _batch(processor, screenshots, with_images: list[bool]):
+    texts = [
+        processor.render(user_turn("click the OK button" + " please" * i, img), add_generation_prompt=True)
+        for i, img in enumerate(with_images)
+    ]
+    images = [shot if img else None for shot, img in zip(screenshots, with_images)]
+    return processor(text=texts, images=images)
+
+
+@pytest.mark.parametrize("with_images", [[True, True], [False, False], [True, False]], ids=["images", "text", "mixed"])
+def test_cached_generation_matches_full_recompute(active_vlm, screenshots, with_images):
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, with_images)
+    assert (batch["attention_mask"] == 0).any(), "the batch must contain left padding"
+    with torch.no_grad():
+        cached = model.generate(**batch, max_new_tokens=12, do_sample=False)
+        full = model.generate(**batch, max_new_tokens=12, do_sample=False, use_cache=False)
+    assert cached.shape == full.shape
+    assert torch.equal(cached, full)
+
+
+def test_high_res_is_encoded_once_per_generate_and_cached(active_vlm, screenshots):
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, [True, True])
+    calls = []
+    hook = model.model.high_res_vision_tower.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        with torch.no_grad():
+            out = model.generate(**batch, max_new_tokens=6, do_sample=False, return_dict_in_generate=True)
+            cached_calls = len(calls)
+            model.generate(**batch, max_new_tokens=6, do_sample=False, use_cache=False)
+    finally:
+        hook.remove()
+    assert cached_calls == 1
+    assert len(calls) - cached_calls == 6  # uncached re-encodes at every step
+    cache = out.past_key_values
+    assert isinstance(cache, EncoderDecoderCache)
+    patches = (processor.high_res_image_size // 14) ** 2
+    assert cache.cross_attention_cache.layers[0].keys.shape[2] == patches
+
+
+def test_high_res_branch_changes_logits_and_image_less_rows_ignore_it(active_vlm, screenshots):
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, [True, False])
+    with torch.no_grad():
+        full = model(**batch).logits
+        without_high_res = model(**{k: v for k, v in batch.items() if k != "high_res_pixel_values"}).logits
+        other = dict(batch, high_res_pixel_values=torch.randn_like(batch["high_res_pixel_values"]))
+        changed = model(**other).logits
+    assert not torch.allclose(full[0], without_high_res[0])
+    assert not torch.allclose(full[0], changed[0])
+    torch.testing.assert_close(full[1], without_high_res[1], rtol=0, atol=1e-6)
+
+
+def test_save_and_from_pretrained_round_trip_gives_identical_logits(active_vlm, screenshots, tmp_path):
+    model, processor = active_vlm
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    loaded = CrossAttnVLMForConditionalGeneration.from_pretrained(tmp_path).eval()
+    loaded_processor = CrossAttnVLMProcessor.from_pretrained(tmp_path)
+    batch = _batch(processor, screenshots, [True, False])
+    batch2 = _batch(loaded_processor, screenshots, [True, False])
+    assert all(torch.equal(batch[k], batch2[k]) for k in batch)
+    with torch.no_grad():
+        assert torch.equal(model(**batch).logits, loaded(**batch2).logits)
+    auto_model = AutoModelForImageTextToText.from_pretrained(tmp_path)
+    assert isinstance(auto_model, CrossAttnVLMForConditionalGeneration)
+    assert isinstance(AutoProcessor.from_pretrained(tmp_path), CrossAttnVLMProcessor)
+
+
+def test_llama_decoder_and_partial_cross_attention_layers(screenshots):
+    model, processor = tiny_vlm(seed=1, text_model_type="llama", num_layers=3, cross_attn_layers=[1],
+                                cross_attn_gate=False)
+    layers = model.model.language_model.layers
+    assert [layer.cross_attn is not None for layer in layers] == [False, True, False]
+    batch = _batch(processor, screenshots, [True, True])
+    with torch.no_grad():
+        cached = model.eval().generate(**batch, max_new_tokens=8, do_sample=False)
+        full = model.generate(**batch, max_new_tokens=8, do_sample=False, use_cache=False)
+    assert torch.equal(cached, full)
+
+
+def test_loss_and_gradient_checkpointing_reach_the_high_res_encoder(screenshots):
+    model, processor = tiny_vlm(seed=2, cross_attn_gate_init=0.5)
+    batch = _batch(processor, screenshots, [True, True])
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+
+    def grads(checkpointing: bool) -> dict[str, torch.Tensor]:
+        model.zero_grad()
+        if checkpointing:
+            model.activation_checkpointing_enable()
+        else:
+            model.activation_checkpointing_disable()
+        model.train()
+        loss = model(**batch, labels=labels, use_cache=False).loss
+        loss.backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    plain, checkpointed = grads(False), grads(True)
+    patch = "model.high_res_vision_tower.embeddings.patch_embedding.weight"
+    assert patch in checkpointed and checkpointed[patch].abs().sum() > 0
+    assert plain.keys() == checkpointed.keys()
+    for name in plain:
+        torch.testing.assert_close(plain[name], checkpointed[name], rtol=1e-4, atol=1e-6)
+
+
+def test_placeholder_image_mismatch_is_a_clear_error(active_vlm, screenshots):
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, [True, False])
+    two_images = torch.cat([batch["pixel_values"]] * 2)
+    with pytest.raises(ValueError, match="2 images but 1 samples"):
+        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], pixel_values=two_images)
