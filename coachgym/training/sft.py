@@ -38,6 +38,8 @@ class SFTRunConfig(RunSettings):
     warmup_ratio: float = 0.0
     logging_steps: int = 10
     save_steps: int = Field(default=200, description="Checkpoint every this many steps (kept: the newest 2).")
+    vision: bool = Field(default=False, description="`model` is a CrossAttnVLM: train on the screenshots of the "
+                         "trajectory stores in `data`, one sample per step (see vision_sft.py).")
 
 
 def sequence_ids(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -110,7 +112,7 @@ def train_sft(config: SFTRunConfig, model: PreTrainedModel, tokenizer: PreTraine
         model=model, args=sft_arguments(config), train_dataset=dataset, processing_class=tokenizer,
         peft_config=config.lora.peft_config() if config.lora else None, per_sequence_loss=config.per_sequence_loss,
     )
-    checkpoint = _newest_checkpoint(config.output_dir) if config.resume else None
+    checkpoint = newest_checkpoint(config.output_dir) if config.resume else None
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     final = Path(config.output_dir) / "final"
     trained = trainer.model
@@ -123,10 +125,14 @@ def train_sft(config: SFTRunConfig, model: PreTrainedModel, tokenizer: PreTraine
 
 def run_sft(config: SFTRunConfig) -> Path:
     """Mix the configured sources, fine-tune `config.model`, and return the final checkpoint folder."""
+    if config.vision:
+        from coachgym.training.vision_sft import run_vision_sft
+
+        return run_vision_sft(config)
     model, tokenizer = load_model(config.model)
     return train_sft(config, model, tokenizer, mix_sources(config.data, seed=config.seed))
 
 
-def _newest_checkpoint(output_dir: Path) -> Path | None:
+def newest_checkpoint(output_dir: Path) -> Path | None:
     checkpoints = sorted(Path(output_dir).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
     return checkpoints[-1] if checkpoints else None
