@@ -145,8 +145,13 @@ def start_mariadb() -> LocalServer:
     root = Path(tempfile.mkdtemp(prefix="coachgym-mariadb-"))
     data, socket, log = root / "data", root / "mysqld.sock", root / "server.log"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
-    _run([install_bin, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-          "--skip-test-db", "--skip-name-resolve", *as_root], log)
+    install = [install_bin, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
+               "--skip-test-db", "--skip-name-resolve", *as_root]
+    try:
+        _run(install, log)
+    except ServerUnavailable:  # bootstrap can fail transiently on a starved machine: retry once, cleanly
+        shutil.rmtree(data, ignore_errors=True)
+        _run(install, log)
     process = subprocess.Popen(
         [server_bin, "--no-defaults", f"--datadir={data}", f"--socket={socket}", "--skip-networking",
          f"--pid-file={root / 'mysqld.pid'}", f"--log-error={log}", "--character-set-server=utf8mb4",

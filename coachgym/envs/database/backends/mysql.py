@@ -92,6 +92,10 @@ class MySQLBackend(DatabaseBackend):
                 cursor.execute(create_table_sql("mysql", table))
                 if table.rows:
                     cursor.executemany(insert_sql("mysql", table), table.rows)
+            if mysql_dialect:
+                # DBBench's answer_md5 values were made on a server where comparing text with numbers
+                # in UPDATE ... WHERE only warns; strict mode turns that into error 1292.
+                cursor.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
             try:
                 cursor.execute(f"SET SESSION max_statement_time = {self.limits.statement_timeout_s:g}")
             except pymysql.MySQLError:
