@@ -109,6 +109,7 @@ def test_train_sft_yaml_config_runs_with_lora_and_resumes(tmp_path, demo_store, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~2 min on an idle 2-core box; far longer when the box is shared
 def test_train_sft_raises_success_rate_on_small_guess(tmp_path, demo_store, tokenizer, suite):
     model_path = save_tiny(build_model(tokenizer, hidden_size=64, layers=2), tokenizer, tmp_path / "init")
     before = evaluate_policy(PolicyAgent(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, greedy=True,
