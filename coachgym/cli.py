@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -71,13 +72,21 @@ def collect(
     seeds: str = typer.Option("0", help="Comma-separated episode seeds per task."),
     workers: int = typer.Option(1, min=1, help="Worker processes, each with its own env."),
     resume: bool = typer.Option(True, help="Skip (task, seed, agent) episodes already in the store."),
+    backend: str = typer.Option("process", help="Workers as local processes ('process') or Ray actors ('ray')."),
+    env_server: Optional[str] = typer.Option(None, help="Run envs on a `coachgym serve-env` server at this URL "
+                                                        "(token from $COACHGYM_ENV_TOKEN)."),
 ) -> None:
     """Run an agent over tasks and append one trajectory per episode to a store."""
     from coachgym.trajectories.collect import CollectConfig
     from coachgym.trajectories.collect import collect as run_collect
 
-    config = CollectConfig(env=env, agent=agent, out=out, suite=suite, tasks=_split_csv(tasks), splits=_split_csv(splits),
-                           seeds=[int(s) for s in _split_csv(seeds)], workers=workers, resume=resume)
+    try:
+        config = CollectConfig(env=env, agent=agent, out=out, suite=suite, tasks=_split_csv(tasks),
+                               splits=_split_csv(splits), seeds=[int(s) for s in _split_csv(seeds)], workers=workers,
+                               resume=resume, backend=backend, env_server=env_server)
+    except ValidationError as error:
+        problems = "; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise typer.BadParameter(problems) from None
     summary = run_collect(config)
     console.print(f"{summary.collected} collected ({summary.successes} successful), {summary.skipped} already stored "
                   f"-> {summary.out / 'trajectories.jsonl'}")

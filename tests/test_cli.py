@@ -65,3 +65,8 @@ def test_sigkill_mid_collection_then_resume_loses_and_duplicates_nothing(tmp_pat
     assert len(keys) == len(set(keys)) == planned
     assert {t.id for t in before} <= {t.id for t in after}
     assert len(report.problems) <= 1  # at most the one line torn by the kill
+
+
+def test_collect_rejects_bad_options_with_a_one_line_reason(tmp_path):
+    result = run("collect", "--env", "guess", "--backend", "nope", "--out", str(tmp_path))
+    assert result.returncode != 0 and "--backend" in result.stderr and "Traceback" not in result.stderr
