@@ -23,4 +23,5 @@ def test_rewrite_for_postgres_keeps_case_strings_and_functions():
 
 
 def test_rewrite_for_sqlite_quotes_names_starting_with_digits():
-    assert from_mysql("INSERT INTO 1952_race (Pos) VALUES (22)", "sqlite") == 'INSERT INTO "1952_race" (Pos) VALUES (22)'
+    out = from_mysql("INSERT INTO 1952_race (Pos) VALUES (22)", "sqlite")
+    assert out == 'INSERT INTO "1952_race" (Pos) VALUES (22)'

@@ -76,13 +76,15 @@ TEMPLATES: list[Template] = [
              "SELECT COALESCE(SUM(stock), 0) FROM books JOIN authors ON authors.id = books.author_id "
              "WHERE authors.country = {country!q}", _values("country", "Japan", "Norway", "France")),
     Template("bookstore", "What is the title of the most expensive book by {author}? (Ties: smallest book id.)",
-             "SELECT books.title FROM books JOIN authors ON authors.id = books.author_id WHERE authors.name = {author!q} "
+             "SELECT books.title FROM books JOIN authors ON authors.id = books.author_id "
+             "WHERE authors.name = {author!q} "
              "ORDER BY books.price DESC, books.id ASC LIMIT 1", _pick("authors", "name", "author", (1, 4, 8))),
     Template("bookstore", "How many orders were placed in month {month} of 2024?",
              "SELECT COUNT(*) FROM orders WHERE order_date >= '2024-{month}-01' AND order_date < '2024-{next}-01'",
              _months("03", "07", "11")),
     Template("bookstore", "How many copies of '{title}' have been ordered in total, over all orders?",
-             "SELECT COALESCE(SUM(order_items.quantity), 0) FROM order_items JOIN books ON books.id = order_items.book_id "
+             "SELECT COALESCE(SUM(order_items.quantity), 0) FROM order_items "
+             "JOIN books ON books.id = order_items.book_id "
              "WHERE books.title = {title!q}", _pick("books", "title", "title", (2, 9, 20))),
     Template("bookstore", "Which book titles in genre {genre} have never been ordered?",
              "SELECT title FROM books WHERE genre = {genre!q} AND id NOT IN (SELECT book_id FROM order_items)",
@@ -91,7 +93,8 @@ TEMPLATES: list[Template] = [
     Template("bookstore", "Change the price of the book '{title}' to 19.99.",
              "UPDATE books SET price = 19.99 WHERE title = {title!q}", _pick("books", "title", "title", (0, 5, 11)),
              table="books"),
-    Template("bookstore", "Mark order {order} as 'cancelled'.", "UPDATE orders SET status = 'cancelled' WHERE id = {order}",
+    Template("bookstore", "Mark order {order} as 'cancelled'.",
+             "UPDATE orders SET status = 'cancelled' WHERE id = {order}",
              _values("order", 3, 29, 45), table="orders"),
     Template("bookstore", "Add 5 copies to the stock of every book written by {author}.",
              "UPDATE books SET stock = stock + 5 WHERE author_id = (SELECT id FROM authors WHERE name = {author!q})",
@@ -107,7 +110,8 @@ TEMPLATES: list[Template] = [
              "SELECT COUNT(*) FROM appointments JOIN doctors ON doctors.id = appointments.doctor_id "
              "WHERE doctors.name = {doctor!q} AND appointments.status = 'done'", _pick("doctors", "name", "doctor")),
     Template("clinic", "What is the total fee of all 'done' appointments in the {specialty} specialty? Round to 2 "
-             "decimals.", "SELECT ROUND(SUM(fee), 2) FROM appointments JOIN doctors ON doctors.id = appointments.doctor_id "
+             "decimals.",
+             "SELECT ROUND(SUM(fee), 2) FROM appointments JOIN doctors ON doctors.id = appointments.doctor_id "
              "WHERE doctors.specialty = {specialty!q} AND appointments.status = 'done'",
              _values("specialty", "Cardiology", "Neurology", "Pediatrics")),
     Template("clinic", "Which patients living in {city} were born before 1970? Give their names.",
@@ -120,7 +124,8 @@ TEMPLATES: list[Template] = [
     Template("clinic", "Which patients born in {year} or later have no appointments at all? Give their names.",
              "SELECT name FROM patients WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE "
              "appointments.patient_id = patients.id) AND birth_year >= {year}", _values("year", 1900, 1960, 1990)),
-    Template("clinic", "Which doctor had the most appointments in month {month} of 2024 (any status)? Ties: smallest doctor id.",
+    Template("clinic", "Which doctor had the most appointments in month {month} of 2024 (any status)? "
+             "Ties: smallest doctor id.",
              "SELECT doctors.name FROM doctors JOIN appointments ON appointments.doctor_id = doctors.id "
              "WHERE appointments.day >= '2024-{month}-01' AND appointments.day < '2024-{next}-01' "
              "GROUP BY doctors.id, doctors.name ORDER BY COUNT(*) DESC, doctors.id ASC LIMIT 1",
@@ -129,7 +134,8 @@ TEMPLATES: list[Template] = [
              "SELECT ROUND(AVG(fee), 2) FROM appointments WHERE status = {status!q}",
              _values("status", "done", "missed", "booked")),
     Template("clinic", "How many distinct patients from {city} have seen a doctor (any appointment status)?",
-             "SELECT COUNT(DISTINCT patients.id) FROM patients JOIN appointments ON appointments.patient_id = patients.id "
+             "SELECT COUNT(DISTINCT patients.id) FROM patients "
+             "JOIN appointments ON appointments.patient_id = patients.id "
              "WHERE patients.city = {city!q}", _values("city", "Lisbon", "Austin", "Lyon")),
     # ------------------------------------------------------------------ clinic: changes
     Template("clinic", "Appointment {appointment} was missed: set its status to 'missed'.",

@@ -33,7 +33,9 @@ def backend_kind(name: str | None) -> str:
     return ALIASES[name]
 
 
-def make_backend(name: str | None = None, server_url: str | None = None, limits: Limits | None = None) -> DatabaseBackend:
+def make_backend(
+    name: str | None = None, server_url: str | None = None, limits: Limits | None = None
+) -> DatabaseBackend:
     kind = backend_kind(name)
     if kind == "sqlite":
         from coachgym.envs.database.backends.sqlite import SQLiteBackend

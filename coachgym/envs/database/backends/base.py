@@ -11,8 +11,10 @@ run on a privileged connection.
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -96,31 +98,62 @@ class DatabaseBackend(ABC):
 
 
 class Watchdog:
-    """Cancels a server statement that outlives the timeout, from a timer thread.
+    """Cancels a server statement that outlives the timeout, from one long-lived helper thread.
 
     Server-side timeouts alone are not enough: the agent may change its own session settings
-    (`SET statement_timeout = 0`), so the env also enforces the limit from outside.
+    (`SET statement_timeout = 0`), so the env also enforces the limit from outside. Use as
+    `with watchdog.guard(): run statement`; `fired` tells afterwards whether it cancelled.
     """
 
     def __init__(self, seconds: float, cancel: Any):
+        self.seconds = seconds
         self.fired = False
         self._cancel = cancel
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._deadline: float | None = None
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
-    def _fire(self) -> None:
-        self.fired = True
+    def _loop(self) -> None:
+        with self._wake:
+            while not self._stopping:
+                if self._deadline is None:
+                    self._wake.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                self._deadline, self.fired = None, True
+                try:
+                    self._cancel()
+                except Exception:  # noqa: BLE001 - the statement may have just finished; nothing to cancel
+                    pass
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="coachgym-db-watchdog", daemon=True)
+            self._thread.start()
+        with self._wake:
+            self.fired = False
+            self._deadline = time.monotonic() + self.seconds
+            self._wake.notify()
         try:
-            self._cancel()
-        except Exception:  # noqa: BLE001 - the statement may have just finished; nothing to cancel
-            pass
+            yield
+        finally:
+            with self._wake:
+                self._deadline = None
 
-    def __enter__(self) -> Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._timer.cancel()
+    def stop(self) -> None:
+        """End the helper thread (the backend is closing)."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._stopping = False
 
 
 def timeout_message(seconds: float) -> str:

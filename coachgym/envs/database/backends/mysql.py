@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 
 import pymysql
+from pymysql.constants import SERVER_STATUS
 
 from coachgym.envs.database.backends.base import (
     BackendUnavailable,
@@ -45,6 +46,7 @@ class MySQLBackend(DatabaseBackend):
         self._agent: pymysql.connections.Connection | None = None
         self.episode: str | None = None
         self._version = ""
+        self._watchdog = Watchdog(self.limits.statement_timeout_s, self._kill_agent_query)
 
     def _connect(self, user: str, password: str, database: str | None = None) -> pymysql.connections.Connection:
         where = {"unix_socket": self.settings.socket} if self.settings.socket else {
@@ -108,14 +110,15 @@ class MySQLBackend(DatabaseBackend):
     def execute(self, sql: str) -> QueryResult:
         if self._agent is None:
             raise RuntimeError("No episode database; call create() first.")
-        watchdog = Watchdog(self.limits.statement_timeout_s, self._kill_agent_query)
+        watchdog = self._watchdog
         try:
-            with watchdog, self._agent.cursor() as cursor:
+            with watchdog.guard(), self._agent.cursor() as cursor:
                 cursor.execute(sql)
                 result = self._fetch(cursor)
                 while cursor.nextset():  # CALL may return extra result sets; discard them
                     pass
-            self._agent.commit()  # every statement commits, as in AgentBench
+            if self._agent.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+                self._agent.commit()  # every statement commits, as in AgentBench
             return result
         except pymysql.MySQLError as error:
             if watchdog.fired or (error.args and error.args[0] in (1317, 1969, 3024)):
@@ -149,6 +152,7 @@ class MySQLBackend(DatabaseBackend):
             self._admin_run(f"DROP DATABASE IF EXISTS {quote('mysql', name)}", f"DROP USER IF EXISTS '{name}'@'%'")
 
     def close(self) -> None:
+        self._watchdog.stop()
         try:
             self.drop()
         finally:

@@ -46,6 +46,7 @@ class PostgresBackend(DatabaseBackend):
         self._agent: psycopg.Connection | None = None
         self.episode: str | None = None
         self._version = ""
+        self._watchdog = Watchdog(self.limits.statement_timeout_s, self._cancel_agent_query)
 
     def _connect(self, user: str, password: str, database: str, **options: str) -> psycopg.Connection:
         host = self.settings.socket or self.settings.host or "localhost"
@@ -59,7 +60,8 @@ class PostgresBackend(DatabaseBackend):
             except psycopg.Error as error:
                 raise BackendUnavailable(
                     f"Cannot connect to the PostgreSQL server at {self.settings.where()} as {self.settings.user!r}: "
-                    f"{' '.join(str(error).split())}. Check that the server runs and the URL (COACHGYM_POSTGRES_URL) is right, "
+                    f"{' '.join(str(error).split())}. Check that the server runs and the URL "
+                    "(COACHGYM_POSTGRES_URL) is right, "
                     "or start one with `python -m coachgym.envs.database.servers postgres`."
                 ) from None
             number = self._admin.info.server_version
@@ -111,9 +113,8 @@ class PostgresBackend(DatabaseBackend):
     def execute(self, statement: str) -> QueryResult:
         if self._agent is None:
             raise RuntimeError("No episode database; call create() first.")
-        watchdog = Watchdog(self.limits.statement_timeout_s, self._cancel_agent_query)
         try:
-            with watchdog, self._agent.cursor() as cursor:
+            with self._watchdog.guard(), self._agent.cursor() as cursor:
                 cursor.execute(statement.encode("utf-8"), prepare=False)
                 result = self._fetch(cursor)
             return result
@@ -161,6 +162,7 @@ class PostgresBackend(DatabaseBackend):
                 admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
 
     def close(self) -> None:
+        self._watchdog.stop()
         try:
             self.drop()
         finally:
