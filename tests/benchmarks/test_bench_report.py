@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench_browser import assert_plots_shown, render
+
 from coachgym.benchmarks.metrics import compute_metrics
 from coachgym.benchmarks.report import write_report
 from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult, read_results
@@ -20,31 +22,13 @@ def comparison(guess_runs, tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_html_report_renders_with_plots_and_trajectory_links(comparison, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    from coachgym.envs.browser.chromium import launch_chromium
-
     _, page_path = comparison
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(page_path.resolve().as_uri())
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        plots = page.eval_on_selector_all(
-            "img.plot", "els => els.map(e => [e.alt, e.naturalWidth, e.naturalHeight, e.getBoundingClientRect().width])")
-        links = page.eval_on_selector_all("a[href*='views/']", "els => els.map(e => e.getAttribute('href'))")
-        first_link = page.locator("details a").first
-        page.locator("details summary").first.click()
-        first_link.click()
-        page.wait_for_load_state()
-        landed = page.url
-        browser.close()
-    assert [alt for alt, *_ in plots] == ["Success per env suite", "Outcome breakdown", "Success vs steps"]
-    assert all(width > 100 and height > 100 and shown > 100 for _, width, height, shown in plots)
-    assert (tmp_path / "report.png").stat().st_size > 20_000
-    for link in links:
+    shown = render(page_path, tmp_path / "report.png")
+    assert_plots_shown(shown, tmp_path / "report.png")
+    assert shown["links"]
+    for link in shown["links"]:
         assert (page_path.parent / link.split("#")[0]).resolve().exists()
-    assert "/views/guess.html#" in landed
+    assert "/views/guess.html#" in shown["landed"]
 
 
 def test_markdown_report_compares_runs(comparison):
