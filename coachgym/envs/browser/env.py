@@ -168,7 +168,7 @@ class BrowserEnv(AgentEnv):
         self.snap = _snapshot_with_retry(page, self.config)
         tabs = " | ".join(
             f"[{i}] {title or url}" + (" (active)" if i == self.session.active else "")
-            for i, (title, url) in enumerate(self.session.tabs())
+            for i, (title, url) in enumerate(self.session.tabs(self.snap.title))
         )
         parts = [f"Tabs: {tabs}", f"URL: {self.snap.url}"]
         blocked = self.session.take_blocked()

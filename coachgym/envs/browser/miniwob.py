@@ -24,7 +24,7 @@ HTML_DIR = Path(miniwob.__file__).parent / "html"
 VIEWPORT = (160, 210)  # width, height of the task area, as the reference env crops its screenshots
 NO_TIME_LIMIT_MS = 2**31 - 1  # setTimeout's maximum; agents that think for minutes must not time out
 
-_START_JS = """({seed, mode, maxTime}) => {
+START_JS = """({seed, mode, maxTime}) => {
   core.EPISODE_MAX_TIME = maxTime;
   Math.seedrandom(seed);
   core.setDataMode(mode);
@@ -79,7 +79,7 @@ class MiniWobWorld:
         page = session.page
         page.goto(page_file.as_uri(), wait_until="load")
         page.wait_for_function("() => typeof core !== 'undefined' && core.cover_div !== null")
-        page.evaluate(_START_JS, {"seed": seed, "mode": self.data_mode, "maxTime": self.time_limit_ms})
+        page.evaluate(START_JS, {"seed": seed, "mode": self.data_mode, "maxTime": self.time_limit_ms})
         page.wait_for_function("() => WOB_TASK_READY === true")
         self.status = [False, 0.0, 0.0, "None"]
         return page.evaluate("() => core.getUtterance()")

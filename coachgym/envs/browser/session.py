@@ -36,7 +36,7 @@ class BrowserConfig(BaseModel):
     headless: bool = True
     action_timeout_ms: int = Field(default=3000, description="Bound on one click/type/select to become possible.")
     navigation_timeout_ms: int = Field(default=10000, description="Bound on a page load.")
-    settle_quiet_ms: int = Field(default=20, description="DOM must be this long without mutations to count as stable.")
+    settle_quiet_ms: int = Field(default=12, description="DOM must be this long without mutations to count as stable.")
     settle_max_ms: int = Field(default=800, description="Upper bound on waiting for the page to settle.")
     set_of_marks: bool = Field(default=False, description="Draw element ids on the screenshot (set-of-marks).")
 
@@ -201,9 +201,10 @@ class BrowserSession:
         if not self.pages:
             self.new_page()
 
-    def tabs(self) -> list[tuple[str, str]]:
-        """(title, url) of each open tab, in order."""
-        return [(_safe(page.title, ""), page.url) for page in self.pages]
+    def tabs(self, active_title: str | None = None) -> list[tuple[str, str]]:
+        """(title, url) of each open tab, in order; `active_title` saves a round trip for the active tab."""
+        return [(active_title if i == self.active and active_title is not None else _safe(page.title, ""), page.url)
+                for i, page in enumerate(self.pages)]
 
     def take_blocked(self) -> list[str]:
         blocked, self.blocked = self.blocked, []
