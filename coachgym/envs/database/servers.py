@@ -107,10 +107,13 @@ class LocalServer:
 
 
 def _run(command: list[str], log: Path, **kwargs: Any) -> None:
+    """Run an initialisation command; on failure remove the server's folder and say why."""
     with log.open("ab") as out:
         result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, **kwargs)
     if result.returncode != 0:
-        raise ServerUnavailable(f"`{' '.join(command[:2])} ...` failed (exit {result.returncode}):\n{_tail(log)}")
+        message = f"`{' '.join(command[:2])} ...` failed (exit {result.returncode}):\n{_tail(log)}"
+        shutil.rmtree(log.parent, ignore_errors=True)
+        raise ServerUnavailable(message)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
@@ -150,7 +153,7 @@ def start_mariadb() -> LocalServer:
     try:
         _run(install, log)
     except ServerUnavailable:  # bootstrap can fail transiently on a starved machine: retry once, cleanly
-        shutil.rmtree(data, ignore_errors=True)
+        root.mkdir()
         _run(install, log)
     process = subprocess.Popen(
         [server_bin, "--no-defaults", f"--datadir={data}", f"--socket={socket}", "--skip-networking",

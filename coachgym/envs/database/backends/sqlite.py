@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 import time
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,8 @@ class SQLiteBackend(DatabaseBackend):
         if not self.memory:
             if self._root is None:
                 self._root = Path(tempfile.mkdtemp(prefix="coachgym-sqlite-"))
+                # Remove the folder even when the env is never closed.
+                self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
             self._episodes += 1
             self.folder = self._root / f"episode-{self._episodes}"
             self.folder.mkdir()
