@@ -264,14 +264,14 @@ class BrowserEnv(AgentEnv):
 
 def _snapshot_with_retry(page: Page, config: BrowserConfig, attempts: int = 3) -> Snapshot:
     """A click may start a navigation that destroys the document mid-snapshot: wait for the new one."""
-    for attempt in range(attempts):
+    for _ in range(attempts - 1):
         try:
             return snapshot(page, config)
         except Error as error:
-            if attempt == attempts - 1 or "context was destroyed" not in str(error) and "navigat" not in str(error):
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
                 raise
             page.wait_for_load_state("domcontentloaded")
-    raise AssertionError("unreachable")
+    return snapshot(page, config)
 
 
 def _first_line(error: Exception) -> str:

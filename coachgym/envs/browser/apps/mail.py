@@ -70,8 +70,11 @@ class MailApp(WebApp):
         self.db.execute("UPDATE emails SET read = 1 WHERE id = ?", (int(mid),))
         self.db.commit()
         _, folder, sender, recipient, subject, body, starred, sent_at = mail
-        action = lambda verb, label: (f'<form class="inline" method="post" action="{self.url(f"m/{mid}/{verb}")}">'  # noqa: E731
-                                      f'<button type="submit">{label}</button></form>')
+
+        def action(verb: str, label: str) -> str:
+            return (f'<form class="inline" method="post" action="{self.url(f"m/{mid}/{verb}")}">'
+                    f'<button type="submit">{label}</button></form>')
+
         return self.page(subject, f"""<table><tr><th>From</th><td>{esc(sender)}</td></tr>
         <tr><th>To</th><td>{esc(recipient)}</td></tr><tr><th>Date</th><td>{esc(sent_at)}</td></tr></table>
         <p class="body">{esc(body)}</p>
