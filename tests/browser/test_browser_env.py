@@ -140,3 +140,28 @@ def test_browser_env_chromium_crash_is_env_error_and_next_reset_works(app_env):
     obs = _reset(app_env, "shop-0-0")
     assert find_element(obs["text"], "textbox", "Search")
     assert shared_browser.pid() not in (None, pid)
+
+
+def test_browser_env_select_history_keys_scroll_and_hover(app_env):
+    obs = _reset(app_env, "shop-2-0")
+    home_url = re.search(r"^URL: (\S+)", obs["text"], re.MULTILINE).group(1)
+    category = find_element(obs["text"], "combobox", "Category")
+    _, _, _, _, info = app_env.step(f'select("{find_element(obs["text"], "textbox", "Search")}", "Sports")')
+    assert "not a drop-down" in info["action_error"]
+    obs, _, _, _, info = app_env.step(f'select("{category}", "Sports")')
+    assert "action_error" not in info and f"[{category}] combobox 'Category' value='Sports'" in obs["text"]
+    obs, *_ = app_env.step(f'click("{find_element(obs["text"], "button", "Search")}")')
+    assert "category=Sports" in obs["text"] and find_element(obs["text"], "link", "Yoga Mat")
+    assert not find_element(obs["text"], "link", "Chef Knife")
+    obs, *_ = app_env.step("go_back()")
+    assert f"URL: {home_url}\n" in obs["text"]
+    obs, *_ = app_env.step("go_forward()")
+    assert "category=Sports" in obs["text"]
+    obs, _, _, _, info = app_env.step(f'hover("{find_element(obs["text"], "link", "Yoga Mat")}")')
+    assert "action_error" not in info
+    obs, _, _, _, info = app_env.step("scroll(0, 300)")
+    assert "action_error" not in info
+    search = find_element(obs["text"], "textbox", "Search")
+    app_env.step(f'click("{search}")')
+    obs, _, _, _, info = app_env.step('press("x")')
+    assert "action_error" not in info and f"[{search}] textbox 'Search' value='x' focused" in obs["text"]
