@@ -1,10 +1,11 @@
 """Processor turning chat messages with screenshots into CrossAttnVLM inputs.
 
-Each screenshot is resized twice with its aspect ratio preserved and padded (right/bottom) to a
-square: once to the low-res encoder size (`pixel_values`, its patch tokens enter the LM sequence at
-the expanded `<image>` placeholders) and once to the high-res size (`high_res_pixel_values`, read
-only through cross-attention). Padding right/bottom keeps the screenshot's top-left at the image
-origin, so the 0-999 coordinate convention of `coordinates` is relative to the real screen.
+Each screenshot is resized twice with its aspect ratio preserved and padded right/bottom to a
+square (with zeros after normalisation, i.e. the mean colour): once to the low-res encoder size
+(`pixel_values`, whose patch tokens enter the LM sequence at the expanded `<image>` placeholders)
+and once to the high-res size (`high_res_pixel_values`, read only through cross-attention).
+Padding right/bottom keeps the screenshot's top-left at the image origin, so the 0-999
+coordinate convention of `coordinates` is relative to the real screen.
 This module must not run models or decide what an agent's prompt says.
 """
 
@@ -33,13 +34,11 @@ def to_pil(image: ImageLike) -> Image.Image:
     return Image.fromarray(array).convert("RGB")
 
 
-def resize_and_pad(image: Image.Image, size: int, fill: tuple[int, int, int]) -> Image.Image:
-    """Fit the longest side to `size` (aspect ratio kept), pad right/bottom to a `size` square."""
+def fit_longest_side(image: Image.Image, size: int) -> Image.Image:
+    """Resize so the longest side is `size`, keeping the aspect ratio."""
     scale = size / max(image.size)
     width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
-    canvas = Image.new("RGB", (size, size), fill)
-    canvas.paste(image.resize((width, height), Image.Resampling.BICUBIC), (0, 0))
-    return canvas
+    return image.resize((width, height), Image.Resampling.BICUBIC)
 
 
 class CrossAttnVLMProcessor(ProcessorMixin):
@@ -76,22 +75,18 @@ class CrossAttnVLMProcessor(ProcessorMixin):
         if self.image_token_id is None or self.image_token_id == tokenizer.unk_token_id:
             raise ValueError(f"The tokenizer has no {IMAGE} token; add it with tokenizer.add_special_tokens first.")
 
-    def _pad_fill(self) -> tuple[int, int, int]:
-        """Pad with the mean colour, which normalises to exactly zero."""
-        return tuple(int(round(m * 255)) for m in self.image_mean)
-
-    def _to_tensor(self, image: Image.Image) -> torch.Tensor:
-        array = np.asarray(image, dtype=np.float32) / 255.0
-        array = (array - np.asarray(self.image_mean, np.float32)) / np.asarray(self.image_std, np.float32)
-        return torch.from_numpy(array.transpose(2, 0, 1).copy())
+    def _square_tensor(self, image: Image.Image, size: int) -> torch.Tensor:
+        """Normalised `[3, size, size]`: the fitted image top-left, zeros (the mean colour) elsewhere."""
+        fitted = np.asarray(fit_longest_side(image, size), dtype=np.float32) / 255.0
+        fitted = (fitted - np.asarray(self.image_mean, np.float32)) / np.asarray(self.image_std, np.float32)
+        canvas = torch.zeros(3, size, size)
+        canvas[:, : fitted.shape[0], : fitted.shape[1]] = torch.from_numpy(fitted.transpose(2, 0, 1).copy())
+        return canvas
 
     def preprocess_image(self, image: ImageLike) -> tuple[torch.Tensor, torch.Tensor]:
         """Low-res and high-res tensors `[3, s, s]` for one screenshot."""
         pil = to_pil(image)
-        fill = self._pad_fill()
-        low = self._to_tensor(resize_and_pad(pil, self.image_size, fill))
-        high = self._to_tensor(resize_and_pad(pil, self.high_res_image_size, fill))
-        return low, high
+        return self._square_tensor(pil, self.image_size), self._square_tensor(pil, self.high_res_image_size)
 
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = False) -> str:
         """Prompt text for one conversation, with one `<image>` marker per image content part."""
@@ -168,4 +163,4 @@ class CrossAttnVLMProcessor(ProcessorMixin):
         return ["input_ids", "attention_mask", "pixel_values", "high_res_pixel_values"]
 
 
-__all__ = ["CrossAttnVLMProcessor", "resize_and_pad", "to_pil"]
+__all__ = ["CrossAttnVLMProcessor", "fit_longest_side", "to_pil"]

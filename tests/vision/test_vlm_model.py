@@ -123,3 +123,19 @@ def test_placeholder_image_mismatch_is_a_clear_error(active_vlm, screenshots):
     two_images = torch.cat([batch["pixel_values"]] * 2)
     with pytest.raises(ValueError, match="2 images but 1 samples"):
         model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], pixel_values=two_images)
+
+
+def test_generate_returns_token_logprobs_matching_a_forward_pass(active_vlm, screenshots):
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, [True, False])
+    with torch.no_grad():
+        out = model.generate(**batch, max_new_tokens=5, do_sample=False, return_dict_in_generate=True,
+                             output_scores=True)
+        logprobs = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+        mask = torch.cat([batch["attention_mask"], torch.ones_like(logprobs, dtype=torch.long)], 1)
+        logits = model(input_ids=out.sequences, attention_mask=mask, pixel_values=batch["pixel_values"],
+                       high_res_pixel_values=batch["high_res_pixel_values"]).logits
+    prompt_len = batch["input_ids"].shape[1]
+    new = out.sequences[:, prompt_len:]
+    reference = torch.log_softmax(logits[:, prompt_len - 1:-1], -1).gather(-1, new.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(logprobs, reference, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,71 @@
+"""Processor: placeholder expansion, aspect-preserving resize + pad, clear errors, 0-999 coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import user_turn
+from transformers import AutoTokenizer
+
+from coachgym.vision import to_model_coords, to_pixels, tiny_vlm
+
+
+@pytest.fixture(scope="module")
+def processor():
+    return tiny_vlm()[1]
+
+
+def test_image_marker_expands_to_image_seq_length_placeholders(processor, screenshots):
+    prompt = processor.render(user_turn("what is on screen?", True), add_generation_prompt=True)
+    batch = processor(text=[prompt], images=[screenshots[0]])
+    assert int((batch["input_ids"] == processor.image_token_id).sum()) == processor.image_seq_length
+    assert batch["pixel_values"].shape == (1, 3, processor.image_size, processor.image_size)
+    size = processor.high_res_image_size
+    assert batch["high_res_pixel_values"].shape == (1, 3, size, size)
+    assert processor.decode(batch["input_ids"][0]).endswith("what is on screen?<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_resize_keeps_aspect_ratio_and_pads_right_bottom_with_zero(processor):
+    tall = np.full((200, 100, 3), 255, dtype=np.uint8)  # white phone screen, 1:2
+    _, high = processor.preprocess_image(tall)
+    size = processor.high_res_image_size
+    content_width = size // 2
+    assert torch.all(high[:, :, : content_width - 1] == 1.0)  # white normalises to 1
+    assert torch.all(high[:, :, content_width + 1:] == 0.0)  # mean-colour padding normalises to 0
+    wide = np.full((50, 100, 3), 0, dtype=np.uint8)
+    _, high = processor.preprocess_image(wide)
+    assert torch.all(high[:, : size // 2 - 1] == -1.0) and torch.all(high[:, size // 2 + 1:] == 0.0)
+
+
+def test_marker_and_image_mismatches_are_explained(processor, screenshots):
+    two_markers = processor.render(
+        [{"role": "user", "content": [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "x"}]}]
+    )
+    with pytest.raises(ValueError, match="one screenshot per sample"):
+        processor(text=[two_markers], images=[screenshots[0]])
+    with pytest.raises(ValueError, match="1 image entries for 2 texts"):
+        processor(text=["a", "b"], images=[screenshots[0]])
+    with pytest.raises(ValueError, match="0 <image> markers but 1 images"):
+        processor(text=["no marker"], images=[screenshots[0]])
+    with pytest.raises(ValueError, match="HxWx3 uint8"):
+        processor.preprocess_image(np.zeros((4, 4, 3), dtype=np.float32))
+
+
+def test_tokenizer_round_trips_and_reloads_with_auto_tokenizer(processor, tmp_path):
+    text = "Tap «Envoyer» at (500, 912) ✓"
+    ids = processor.tokenizer(text)["input_ids"]
+    assert processor.decode(ids) == text
+    processor.tokenizer.save_pretrained(tmp_path)
+    assert AutoTokenizer.from_pretrained(tmp_path)(text)["input_ids"] == ids
+
+
+def test_coordinates_are_0_to_999_relative_to_the_screenshot():
+    assert to_model_coords(0, 0, 1080, 2400) == (0, 0)
+    assert to_model_coords(1079, 2399, 1080, 2400) == (999, 999)
+    assert to_model_coords(540, 1200, 1080, 2400) == (500, 500)
+    for x, y in [(0, 0), (13, 777), (1079, 2399)]:
+        back = to_pixels(*to_model_coords(x, y, 1080, 2400), 1080, 2400)
+        assert abs(back[0] - x) <= 1080 / 1000 and abs(back[1] - y) <= 2400 / 1000
+    with pytest.raises(ValueError, match="0..999"):
+        to_pixels(1000, 5, 1080, 2400)
