@@ -14,7 +14,7 @@ import pytest
 
 from coachgym.envs.database import DatabaseEnv
 from coachgym.envs.database.dbbench import data_dir, dbbench_suite
-from coachgym.envs.database.expert import DatabaseExpert
+from coachgym.envs.database.expert import DatabaseExpert, repair_glued_keywords
 from coachgym.envs.database.tablehash import agentbench_md5
 
 
@@ -57,6 +57,28 @@ def test_gold_mutations_reproduce_answer_md5_on_sqlite(sqlite_verdicts):
     assert passed / len(mutations) >= 0.98, f"{passed}/{len(mutations)}"
 
 
+def test_gold_questions_pass_at_the_measured_rate_on_sqlite(sqlite_verdicts):
+    # 48/120 measured; the rest fail on DBBench's own gold SQL or labels (docs/database.md).
+    mutations = set(_mutations(sqlite_verdicts))
+    questions = [i for i in sqlite_verdicts if i not in mutations]
+    assert len(questions) == 120 and sum(sqlite_verdicts[i] for i in questions) >= 48
+
+
+def test_repair_puts_back_spaces_lost_before_keywords_and_nothing_else():
+    assert repair_glued_keywords("SELECT AVG(x)FROM t_1WHERE a = 'b'AND c = 2ORDER BY d DESCLIMIT 1") == (
+        "SELECT AVG(x) FROM t_1 WHERE a = 'b' AND c = 2 ORDER BY d DESC LIMIT 1")
+    assert repair_glued_keywords('SELECT "Name"FROM `t`WHERE [x] = 1') == 'SELECT "Name" FROM `t` WHERE [x] = 1'
+    untouched = "SELECT BRAND, Island FROM t WHERE n = 'helloFROM x' AND m = `aWHERE b`"
+    assert repair_glued_keywords(untouched) == untouched
+    changed = [t.id for t in dbbench_suite().tasks for sql in t.setup["solution_sql"] if repair_glued_keywords(sql) != sql]
+    assert len(changed) == 26 and all(dbbench_suite().get(i).evaluator["kind"] == "answer" for i in changed)
+
+
+def test_expert_answers_an_empty_result_as_none_and_an_error_with_nothing():
+    assert DatabaseExpert._values("[]") == ["None"]
+    assert DatabaseExpert._values("Error: no such table: x") == []
+
+
 def test_untouched_table_does_not_match_answer_md5():
     for task in dbbench_suite().tasks[:60]:
         if task.evaluator["kind"] == "md5":
@@ -74,11 +96,14 @@ def _server_check(url: str, sqlite_verdicts: dict[str, bool], step: int) -> None
     mutations = _mutations(verdicts)
     assert sum(verdicts[i] for i in mutations) / len(mutations) >= 0.98
     assert {i: verdicts[i] for i in mutations} == {i: sqlite_verdicts[i] for i in mutations}
-    # Questions may differ where gold SQL double-quotes a name: MySQL reads "NBA Draft" as a string,
-    # while the SQLite adapter resolves it to the table (as the query's author meant).
+    # Questions differ where gold SQL double-quotes a name or uses [brackets]: MySQL reads "NBA Draft"
+    # as a string and rejects [x], while the SQLite adapter resolves them as the author meant; and
+    # where a text column meets a number (MySQL compares numbers, SQLite text). 14/120 differ in all.
     questions = [i for i in verdicts if i not in mutations]
     differing = sorted(i for i in questions if verdicts[i] != sqlite_verdicts[i])
-    assert len(differing) <= len(questions) // 10 + 1, differing
+    assert len(differing) <= len(questions) // 8 + 1, differing
+    # Measured pass counts (docs/database.md): 38/120 in all, 6/21 in the every-6th sample.
+    assert sum(verdicts[i] for i in questions) >= {1: 38, 6: 6}[step]
 
 
 def test_gold_replay_on_mariadb_sample(mariadb_url, sqlite_verdicts):

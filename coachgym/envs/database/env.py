@@ -15,7 +15,7 @@ from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 from coachgym.envs.database import sqltext
 from coachgym.envs.database.backends import Limits, QueryError, backend_kind, make_backend
-from coachgym.envs.database.evaluate import evaluate, flatten
+from coachgym.envs.database.evaluate import evaluate
 from coachgym.envs.database.render import AGENTBENCH_OBSERVATION_CHARS, describe_tables, render_result
 from coachgym.envs.database.schema import Table
 from coachgym.envs.database.vocabulary import DATABASE_ACTIONS
@@ -80,7 +80,7 @@ class DatabaseEnv(AgentEnv):
 
     def _execute(self, action: ParsedAction) -> StepResult:
         if action.name == "answer":
-            self.answer = flatten(action.args["values"])
+            self.answer = list(action.args["values"])
             return StepResult(text=f"Answer submitted: {self.answer!r:.300}", done=True)
         mysql_syntax = self._mysql_dialect or self.backend_kind == "mysql"
         found = sqltext.statements(action.args["query"], mysql=mysql_syntax)

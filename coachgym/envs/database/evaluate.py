@@ -1,8 +1,9 @@
 """Scoring a database episode from the database's final state and the submitted answer.
 
 Three evaluator kinds, chosen by `task.evaluator["kind"]`:
-- `answer`: the submitted values equal the expected ones as sets, numbers within a tolerance,
-  with DBBench's conventions (`none`/`null`/empty mean "no value", "1,174" is 1174, "12%" is 12);
+- `answer`: AgentBench's DBBench SELECT check, re-implemented (see `answers_match`): texts
+  stripped of quotes, `none`/`null`/empty read as "0", "1,174" as 1174, "12%" as 12; numbers
+  equal within 0.01; several values compared as a set (or a multiset when all are numbers);
 - `table`: the final contents of a table equal the expected rows (as a multiset);
 - `md5`: AgentBench's table checksum of the final table equals the stored `answer_md5`.
 Agent text arrives here already parsed into plain values (by `ast.literal_eval`/JSON in the
@@ -12,7 +13,6 @@ its own privileged connection, never taken from the agent.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,68 +25,69 @@ from coachgym.envs.database.tablehash import agentbench_md5
 # LookupError when the table or a column no longer exists.
 ReadTable = Callable[[str, Sequence[str] | None], list[tuple]]
 NUMBER_TOLERANCE = 1e-2  # AgentBench's absolute tolerance for numeric answers
-_NO_VALUE = {"", "none", "null", "nan", "undefined", "n/a"}
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# Texts AgentBench reads as "no value"; each becomes "0", so a NULL answer equals a 0 label.
+_NO_VALUE = {"", "none", "null", "undefined", "nan", "inf", "infinity", "-inf", "-infinity"}
 
 
-def normalize(value: Any) -> float | str | None:
-    """One answer value in comparable form: a float, a stripped string, or None for 'no value'."""
-    value = plain(value)
-    if value is None or isinstance(value, bool):
-        return None if value is None else float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, (list, tuple, dict)):
-        return str(value)
-    text = str(value).strip().strip("'\"").strip()
-    if text.lower() in _NO_VALUE:
-        return None
-    candidate = text[:-1].strip() if text.endswith("%") else text
-    if _THOUSANDS.fullmatch(candidate):
-        candidate = candidate.replace(",", "")
-    try:
-        return float(candidate)
-    except ValueError:
-        return text
+def normalize(value: Any) -> str:
+    """One answer value as AgentBench compares it: text, stripped of spaces and quotes, a trailing
+    `%` removed, thousands commas removed, and every 'no value' spelling (None, null, ...) as "0"."""
+    text = str(plain(value)).strip().strip("'\"").strip()
+    if text.endswith("%"):
+        return text[:-1].strip()  # AgentBench returns here, so "1,5%" keeps its comma
+    if "," in text and not (text.startswith("[") or text.endswith("]")):
+        text = text.replace(",", "")
+    return "0" if text.lower() in _NO_VALUE else text
 
 
-def flatten(values: Any) -> list[Any]:
-    """A submitted answer as a flat list: rows such as [('a',), ('b',)] count as their cells."""
+def clean_answer(values: Any) -> list[str]:
+    """A submitted answer (or label) as AgentBench's list of comparable texts.
+
+    Rows pasted from a result such as [('a',), ('b',)] count as their single cells. When every
+    item is a row, rows with several cells are dropped, as AgentBench's MySQL-result reader does;
+    otherwise such a row counts as its text. Nested lists are not flattened (AgentBench doesn't).
+    """
+    if values is None:
+        return ["0"]
     if not isinstance(values, (list, tuple)):
-        return [values]
-    out: list[Any] = []
-    for item in values:
-        out.extend(flatten(item) if isinstance(item, (list, tuple)) else [item])
-    return out
+        return [normalize(values)]
+    items = list(values)
+    if items and all(isinstance(item, tuple) for item in items):
+        items = [item for item in items if len(item) == 1]
+    return [normalize(item[0] if isinstance(item, tuple) and len(item) == 1 else item) for item in items]
 
 
-def _same(a: float | str | None, b: float | str | None) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= NUMBER_TOLERANCE
-    return a == b
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
-def answers_match(given: Any, expected: Sequence[Any]) -> bool:
-    """Set equality after normalisation; an empty answer equals an expected 'none'."""
-    left = _distinct([v for v in map(normalize, flatten(given)) if v is not None])
-    right = _distinct([v for v in map(normalize, flatten(list(expected))) if v is not None])
+def _same_numbers(left: list[float], right: list[float]) -> bool:
+    """Equal as multisets of numbers, each pair within NUMBER_TOLERANCE (greedy pairing)."""
     if len(left) != len(right):
         return False
     unmatched = list(right)
     for value in left:
-        partner = next((i for i, other in enumerate(unmatched) if _same(value, other)), None)
+        partner = next((i for i, other in enumerate(unmatched) if abs(value - other) <= NUMBER_TOLERANCE), None)
         if partner is None:
             return False
         unmatched.pop(partner)
     return True
 
 
-def _distinct(values: list[float | str]) -> list[float | str]:
-    out: list[float | str] = []
-    for value in values:
-        if not any(_same(value, seen) for seen in out):
-            out.append(value)
-    return out
+def answers_match(given: Any, expected: Any) -> bool:
+    """AgentBench's DBBench SELECT check: one value each -> numbers within 0.01, else equal text;
+    several values -> all numeric: multiset within 0.01; otherwise equal as sets of text."""
+    left, right = clean_answer(given), clean_answer(expected)
+    left_numbers, right_numbers = [_number(v) for v in left], [_number(v) for v in right]
+    numeric = None not in left_numbers and None not in right_numbers
+    if len(left) == 1 and len(right) == 1:
+        return _same_numbers(left_numbers, right_numbers) if numeric else left == right
+    if numeric:
+        return _same_numbers(left_numbers, right_numbers)
+    return set(left) == set(right)
 
 
 def _row_key(row: Sequence[Any]) -> tuple:

@@ -5,16 +5,46 @@ DBBench's `sql.query` or `label`), but it acts only through action text a model 
 and reads the answer back from the observation (with `ast.literal_eval`, never `eval`). For
 DBBench tasks it writes DBBench's own format (`Action: Operation` / `Final Answer:`) so the
 collected trajectories are AgentBench-style training data.
+
+DBBench's gold SQL often has a space lost before a keyword (`AverageFROM t`, `DESCLIMIT 1`);
+`repair_glued_keywords` puts it back before the expert runs a DBBench statement. That is a
+replay-only tokenisation fix: the evaluator and the task data never change, so an agent that
+writes such SQL still gets the database's error. An empty result is answered as `["None"]`,
+DBBench's label for "no value"; an error is answered with nothing.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Any
 
 from coachgym.envs.core import Expert, Task
 from coachgym.envs.database.vocabulary import DATABASE_ACTIONS
+
+# Quoted parts ('..', "..", `..`, [..]) are never touched; only the text between them is.
+_QUOTED = re.compile(r"""'(?:[^'\\]|\\.|'')*'|"[^"]*"|`[^`]*`|\[[^\]]*\]""")
+# An upper-case clause keyword glued to the end of a lower-case word, a number or a `)`, or
+# LIMIT glued to ASC/DESC; it must be followed by a space, a quote, a bracket or the end.
+_GLUED = re.compile(r"(?<=[a-z0-9_)])(FROM|WHERE|GROUP|ORDER|HAVING|LIMIT|AND)(?=[\s(`\"'\[]|$)"
+                    r"|(?:(?<=\bASC)|(?<=\bDESC))LIMIT\b")
+_LEADING = re.compile(r"^(FROM|WHERE|GROUP|ORDER|HAVING|LIMIT|AND)(?=[\s(`\"'\[]|$)")
+
+
+def repair_glued_keywords(sql: str) -> str:
+    """`SELECT AverageFROM t WHERE x = 'a'AND y = 1` -> `SELECT Average FROM t WHERE x = 'a' AND y = 1`."""
+    out, position = [], 0
+    for quoted in [*_QUOTED.finditer(sql), None]:
+        end = quoted.start() if quoted else len(sql)
+        plain = _GLUED.sub(lambda m: " " + m.group(0), sql[position:end])
+        if position and out and out[-1][-1:] in "'\"`]":  # a keyword right after a quoted name
+            plain = _LEADING.sub(lambda m: " " + m.group(0), plain)
+        out.append(plain)
+        if quoted:
+            out.append(quoted.group(0))
+            position = quoted.end()
+    return "".join(out)
 
 
 class DatabaseExpert(Expert):
@@ -28,6 +58,7 @@ class DatabaseExpert(Expert):
         if self._pending:
             statement = self._pending.pop(0)
             if self._agentbench:
+                statement = repair_glued_keywords(statement)
                 return f"I run the query for this.\nAction: Operation\n```sql\n{statement}\n```"
             return "Thought: I run the next statement.\nAction: " + DATABASE_ACTIONS.format("sql", statement)
         values = self._values(observation["text"]) if self._returns_rows else []
@@ -44,4 +75,6 @@ class DatabaseExpert(Expert):
             return []
         if not isinstance(rows, list):
             return []
+        if not rows:
+            return ["None"]
         return [cell for row in rows for cell in (row if isinstance(row, tuple) else (row,))]

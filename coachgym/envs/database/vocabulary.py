@@ -20,15 +20,36 @@ _FENCE = re.compile(r"```[ \t]*(?:sql|mysql|sqlite|postgresql|postgres)?[ \t]*\n
 
 
 def parse_answer_values(text: str) -> list:
-    """A final-answer text as a list of values: a Python/JSON literal when it is one, else text."""
+    """A final-answer text as a list of values, read as AgentBench reads it: a `[...]` text is a
+    Python/JSON list literal, or else split at commas outside quotes; any other text is one value
+    (so "1,174" stays one number and `'Ann'` one name, not a tuple)."""
     text = text.strip()
     if not text:
         return []
+    if not (text.startswith("[") and text.endswith("]")):
+        return [text]
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return [text]
+        return _split_outside_quotes(text[1:-1])
     return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+def _split_outside_quotes(text: str) -> list[str]:
+    """`a, 'b, c'` -> ['a', 'b, c']: the fallback for a bracketed list that is not a literal."""
+    items, current, quoted = [], "", False
+    for char in text:
+        if char in "'\"":
+            quoted = not quoted
+        elif char == "," and not quoted:
+            if current.strip():
+                items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
 
 
 def agentbench_dialect(text: str) -> ParsedAction | None:
