@@ -26,8 +26,8 @@ def test_cached_generation_matches_full_recompute(active_vlm, screenshots, with_
     batch = _batch(processor, screenshots, with_images)
     assert (batch["attention_mask"] == 0).any(), "the batch must contain left padding"
     with torch.no_grad():
-        cached = model.generate(**batch, max_new_tokens=12, do_sample=False)
-        full = model.generate(**batch, max_new_tokens=12, do_sample=False, use_cache=False)
+        cached = model.generate(**batch, max_new_tokens=8, do_sample=False)
+        full = model.generate(**batch, max_new_tokens=8, do_sample=False, use_cache=False)
     assert cached.shape == full.shape
     assert torch.equal(cached, full)
 
