@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
-from coachgym.agents.prompts import PromptBuilder
+from coachgym.agents.prompts import PromptBuilder, prompt_builder
 from coachgym.envs.core import Task
 
 
@@ -49,13 +49,16 @@ class PolicyAgent(Agent):
         self.lm, self.tokenizer = model, tokenizer
         self.temperature, self.greedy = temperature, greedy
         self.max_new_tokens, self.max_context = max_new_tokens, max_context
-        self.prompts = prompts or PromptBuilder()
+        # None: each episode uses its env's own format (AgentBench for shell/database), exactly as
+        # the scripted experts that produced the SFT data did, so on-policy prompts match training.
+        self.fixed_prompts = prompts
         self.generator = torch.Generator().manual_seed(seed)
         self.name = name
         self.model = getattr(model.config, "_name_or_path", None) or None
         self.episode = EpisodeTokens()
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
+        self.prompts = self.fixed_prompts or prompt_builder(task.env)
         self.system_prompt = self.prompts.system(env_info)
         self.messages: list[dict[str, str]] = [{"role": "system", "content": self.system_prompt}]
         self.episode = EpisodeTokens()

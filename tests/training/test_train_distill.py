@@ -107,3 +107,21 @@ def test_train_distill_and_rl_loops_run_checkpoint_and_resume(tmp_path, student_
     assert logs[2]["env_steps"] > logs[1]["env_steps"]
     rl_final = run_rl(RLConfig(output_dir=tmp_path / "rl", **common))
     assert (rl_final / "config.json").exists()
+
+
+def test_train_policy_prompts_match_the_envs_expert_format():
+    """On-policy episodes must be prompted exactly like the SFT data the experts produced."""
+    from types import SimpleNamespace
+
+    from coachgym.agents.prompts import AgentBenchOSPrompt, PromptBuilder
+    from coachgym.envs.core import Task
+    from coachgym.training.policy import PolicyAgent
+    from coachgym.training.tiny import CHAT_TEMPLATE
+
+    model = SimpleNamespace(config=SimpleNamespace(_name_or_path=""))
+    agent = PolicyAgent(model=model, tokenizer=SimpleNamespace(chat_template=CHAT_TEMPLATE))
+    info = {"env": "shell", "actions": "- bash", "doc": ""}
+    agent.start_episode(Task(id="t", env="shell", goal="g"), info)
+    assert isinstance(agent.prompts, AgentBenchOSPrompt)
+    agent.start_episode(Task(id="t", env="guess", goal="g"), {**info, "env": "guess"})
+    assert type(agent.prompts) is PromptBuilder
