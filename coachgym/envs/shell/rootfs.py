@@ -19,6 +19,7 @@ This module builds and finds base layers; it must not mount anything (backends d
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ EMPTY_DIRS = {"root": 0o700, "home": 0o755, "tmp": 0o1777, "mnt": 0o755, "media"
 # Host data an agent has no business reading, removed from inside the system folders.
 HIDDEN_PATHS = ["var/lib/mysql", "var/lib/postgresql", "var/lib/docker", "var/log/mysql", "var/log/postgresql",
                 "etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_ecdsa_key", "etc/ssh/ssh_host_ed25519_key"]
-MASK_VERSION = "1"
+MASK_VERSION = "2"
 
 
 def _whiteout(path: Path) -> None:
@@ -52,6 +53,33 @@ def _opaque_dir(path: Path, mode: int) -> None:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, mode)
     os.setxattr(path, "trusted.overlay.opaque", b"y")
+
+
+def _project_checkout() -> str | None:
+    """The source checkout coachgym runs from (an editable install), relative to /: it may sit
+    inside a system folder (a CI clone under /opt or /var), where the top-level whiteouts miss it."""
+    checkout = Path(__file__).resolve().parents[3]
+    if not (checkout / "pyproject.toml").is_file():
+        return None
+    return str(checkout.relative_to("/"))
+
+
+def _hidden_paths() -> list[str]:
+    checkout = _project_checkout()
+    return HIDDEN_PATHS + ([checkout] if checkout else [])
+
+
+def _mirror_parents(target: Path, host_root: Path, rel: str) -> None:
+    """Create the mask's folders above a whiteout with the host's modes and owners: overlayfs
+    shows the topmost layer's folder attributes, so a default-mode copy would change them."""
+    for parent in reversed(Path(rel).parents[:-1]):
+        made, source = target / parent, host_root / parent
+        if made.is_dir():
+            continue
+        made.mkdir()
+        info = source.stat()
+        os.chmod(made, info.st_mode & 0o7777)
+        os.chown(made, info.st_uid, info.st_gid)
 
 
 def _build_mask(target: Path, host_root: Path) -> None:
@@ -66,17 +94,21 @@ def _build_mask(target: Path, host_root: Path) -> None:
         for entry in skel.iterdir():
             if entry.is_file():
                 shutil.copy2(entry, target / "root" / entry.name)
-    for rel in HIDDEN_PATHS:
-        if (host_root / rel).exists() or (host_root / rel).is_symlink():
-            (target / rel).parent.mkdir(parents=True, exist_ok=True)
-            _whiteout(target / rel)
+    for rel in _hidden_paths():
+        top = rel.split("/", 1)[0]
+        if top not in SYSTEM_ENTRIES or not ((host_root / rel).exists() or (host_root / rel).is_symlink()):
+            continue  # already hidden by a top-level whiteout or an empty folder, or absent
+        _mirror_parents(target, host_root, rel)
+        _whiteout(target / rel)
 
 
 def mask_layer(state_dir: str | Path, host_root: str | Path = "/") -> Path:
     """The cached mask folder for this machine, built on first use (atomically, so concurrent
-    sandboxes never see a half-built mask)."""
+    sandboxes never see a half-built mask). Its name hashes what it hides, so moving the checkout
+    builds a new mask instead of reusing one that exposes it."""
     state = Path(state_dir)
-    target = state / f"mask-v{MASK_VERSION}"
+    key = hashlib.sha1("\n".join(_hidden_paths()).encode()).hexdigest()[:10]
+    target = state / f"mask-v{MASK_VERSION}-{key}"
     if target.is_dir():
         return target
     state.mkdir(parents=True, exist_ok=True)
