@@ -25,6 +25,7 @@ from coachgym.training.config import RunSettings
 from coachgym.training.evaluate import evaluate_policy, make_env, play, summarize
 from coachgym.training.losses import importance_sampled_pg_loss, pad_episodes, token_logprobs
 from coachgym.training.policy import EpisodeTokens, PolicyAgent
+from coachgym.training.reporting import MetricsReporter
 from coachgym.training.sft import load_model
 from coachgym.trajectories.records import Trajectory
 
@@ -91,7 +92,7 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
     agent = PolicyAgent(model, tokenizer, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
                         max_context=config.max_context, seed=config.seed + start)
     rng = random.Random(config.seed + start)
-    metrics = open(output / "metrics.jsonl", "a", encoding="utf-8")
+    metrics = MetricsReporter(output, config.report_to, config.model_dump(mode="json"))
     bar = tqdm(range(start, config.iterations), initial=start, total=config.iterations, disable=not config.progress,
                desc="on-policy", unit="it", dynamic_ncols=True)
     for iteration in bar:
@@ -112,8 +113,7 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
             greedy = PolicyAgent(model, tokenizer, greedy=True, max_new_tokens=config.max_new_tokens,
                                  max_context=config.max_context)
             log.eval_success = evaluate_policy(greedy, config.suite, env=env).success_rate
-        metrics.write(log.model_dump_json() + "\n")
-        metrics.flush()
+        metrics.log(log.model_dump(mode="json"), step=log.iteration)
         bar.set_postfix(loss=f"{loss:.3f}", success=f"{rollout.success_rate:.0%}")
         if on_iteration:
             on_iteration(log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -105,8 +106,11 @@ def test_train_distill_and_rl_loops_run_checkpoint_and_resume(tmp_path, student_
     logs = [json.loads(line) for line in (tmp_path / "distill" / "metrics.jsonl").read_text().splitlines()]
     assert [log["iteration"] for log in logs] == [1, 2, 3]
     assert logs[2]["env_steps"] > logs[1]["env_steps"]
-    rl_final = run_rl(RLConfig(output_dir=tmp_path / "rl", **common))
+    rl_final = run_rl(RLConfig(output_dir=tmp_path / "rl", **{**common, "report_to": ["tensorboard"]}))
     assert (rl_final / "config.json").exists()
+    events = EventAccumulator(str(tmp_path / "rl" / "runs")).Reload()
+    assert [e.step for e in events.Scalars("train/rollout_reward")] == [1, 2]
+    assert {"train/loss", "train/env_steps", "train/sampled_tokens"} <= set(events.Tags()["scalars"])
 
 
 def test_train_policy_prompts_match_the_envs_expert_format():
