@@ -12,11 +12,13 @@ from __future__ import annotations
 from coachgym.envs.core import Task, TaskSuite
 
 
-def small_guess_suite(highs: tuple[int, ...] = (8,), max_steps: int = 5) -> TaskSuite:
-    """Every secret of every range [1, high]. `max_steps` leaves one spare step over bisection."""
+def small_guess_suite(highs: tuple[int, ...] = (8,), max_steps: int = 5, screen: int | None = None) -> TaskSuite:
+    """Every secret of every range [1, high]. `max_steps` leaves one spare step over bisection;
+    `screen` gives every observation a screenshot of that many pixels square (for VLM agents)."""
+    extra = {"screen": screen} if screen else {}
     tasks = [
         Task(id=f"small-guess-{high}-{secret}", env="guess", goal=f"Find the secret number between 1 and {high}.",
-             setup={"low": 1, "high": high, "secret": secret}, max_steps=max_steps, tags=[f"range-{high}"])
+             setup={"low": 1, "high": high, "secret": secret} | extra, max_steps=max_steps, tags=[f"range-{high}"])
         for high in highs
         for secret in range(1, high + 1)
     ]
