@@ -38,8 +38,7 @@ GUESS_ACTIONS = ActionSet(
 class GuessEnv(AgentEnv):
     """Find a secret integer in [low, high] by guessing.
 
-    Observation: the feedback on the last guess ("higher", "lower") and the range; with a screen,
-    also a screenshot of the range still possible (see `render_screen`).
+    Observation: the feedback on the last guess ("higher", "lower") and the range.
     Actions: `guess(number)`, `give_up()`.
     Reward: 1 when the secret was guessed, else 0; the episode ends on a correct guess, on
     `give_up`, after three invalid actions in a row, or when the step budget runs out.
@@ -50,6 +49,8 @@ class GuessEnv(AgentEnv):
     default_max_steps = 12
 
     def __init__(self, *args: Any, screen: int | None = None, **kwargs: Any):
+        """`screen=N` adds an N x N screenshot of the numbers still possible (`render_screen`) to
+        every observation; None takes the suite's `setup["screen"]` (default: text only)."""
         super().__init__(*args, **kwargs)
         size = screen if screen is not None else suite_screen(self.suite)
         if size:
