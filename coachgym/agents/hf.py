@@ -26,7 +26,7 @@ from coachgym.agents.prompts import PromptBuilder
 LogprobSource = Literal["sampling", "model"]
 
 
-def _vlm_classes(path: str) -> tuple[Any, Any] | None:
+def vlm_classes(path: str | Path) -> tuple[Any, Any] | None:
     """(model class, processor class) when `path` holds a coachgym VLM checkpoint, else None."""
     config_file = Path(path) / "config.json"
     if not config_file.exists():
@@ -49,7 +49,7 @@ class HFModel:
 
         self.path, self.device, self.logprob_source = str(path), device, logprobs
         kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype)} if dtype else {}
-        vlm = _vlm_classes(self.path)
+        vlm = vlm_classes(self.path)
         try:
             if vlm is not None:
                 self.model = vlm[0].from_pretrained(self.path, **kwargs)

@@ -1,7 +1,7 @@
 """On-policy distillation (Thinking Machines, 2025): the teacher grades the student's own tokens.
 
 The student samples full multi-turn episodes; the teacher scores exactly those token ids in the
-same contexts; each sampled token's advantage is `teacher_lp - student_lp` (the negative reverse
+same contexts (with the same screenshots, for a VLM student); each sampled token's advantage is `teacher_lp - student_lp` (the negative reverse
 KL, discount 0), optionally plus a weighted env-reward advantage. Everything else is the shared
 on-policy loop. This module must not sample or define the loss.
 """
@@ -33,7 +33,7 @@ def distill_advantage(teacher: Teacher, reward_coef: float = 0.0) -> AdvantageFn
 
     def advantage(batch: Batch, trajectories: list[Trajectory], groups: list[str]) -> tuple[torch.Tensor, dict]:
         lengths = batch["attention_mask"].sum(dim=1).tolist()
-        scores = teacher.score([row[:n].tolist() for row, n in zip(batch["ids"], lengths)])
+        scores = teacher.score([row[:n].tolist() for row, n in zip(batch["ids"], lengths)], batch.get("images"))
         teacher_lp = torch.zeros_like(batch["sampler_logprobs"])
         for row, values in enumerate(scores):
             teacher_lp[row, : len(values)] = torch.tensor(values)
@@ -42,7 +42,7 @@ def distill_advantage(teacher: Teacher, reward_coef: float = 0.0) -> AdvantageFn
         extra = {"reverse_kl": float(-result.sum() / tokens)}
         if reward_coef:
             result = result + reward_coef * group_baseline_advantages([t.reward for t in trajectories], groups,
-                                                                      batch["mask"])
+                                                                      batch["mask"], episode=batch["episode"])
         return result, extra
 
     return advantage

@@ -4,41 +4,62 @@ Distillation and RL share every line here except the advantage: on-policy distil
 `teacher_lp - student_lp` on each sampled token (negative reverse KL, discount 0); RL uses the
 episode reward minus its task group's mean, on every sampled token. Both then minimise
 `-sum(exp(logp_theta - logp_sampler) * A) / tokens` over sampled (agent) tokens only, so
-environment tokens never carry gradient. This module must not sample or run envs.
+environment tokens never carry gradient. A VLM episode is scored as its turn rows (each with its
+screenshot, see `policy.EpisodeTokens.rows`); advantages that depend on the episode (its reward)
+reach every row through the batch's `episode` index. This module must not sample or run envs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from transformers import PreTrainedModel
 
-from coachgym.training.policy import EpisodeTokens
+from coachgym.training.policy import EpisodeTokens, policy_logits
+
+Batch = dict[str, Any]
 
 
-def pad_episodes(episodes: Sequence[EpisodeTokens], pad_id: int = 0) -> dict[str, torch.Tensor]:
-    """Right-padded `ids`, `attention_mask`, agent-token `mask` and `sampler_logprobs` tensors."""
-    length = max(len(e.ids) for e in episodes)
+def pad_episodes(episodes: Sequence[EpisodeTokens], pad_id: int = 0) -> Batch:
+    """One row per sequence to score (an episode, or each turn of a VLM episode): right-padded
+    `ids`, `attention_mask`, agent-token `mask` and `sampler_logprobs` tensors, `episode` (the
+    index of each row's episode) and, when any row has a screenshot, `images` (one entry per row)."""
+    indexed = [(index, row) for index, episode in enumerate(episodes) for row in episode.rows()]
+    rows = [row for _, row in indexed]
+    length = max(len(r.ids) for r in rows)
 
     def padded(values: list, fill, dtype) -> torch.Tensor:
         return torch.tensor([v + [fill] * (length - len(v)) for v in values], dtype=dtype)
 
-    return {
-        "ids": padded([e.ids for e in episodes], pad_id, torch.long),
-        "attention_mask": padded([[1] * len(e.ids) for e in episodes], 0, torch.long),
-        "mask": padded([e.mask for e in episodes], 0, torch.float32),
-        "sampler_logprobs": padded([e.sampler_logprobs for e in episodes], 0.0, torch.float32),
+    batch: Batch = {
+        "ids": padded([r.ids for r in rows], pad_id, torch.long),
+        "attention_mask": padded([[1] * len(r.ids) for r in rows], 0, torch.long),
+        "mask": padded([r.mask for r in rows], 0, torch.float32),
+        "sampler_logprobs": padded([r.sampler_logprobs for r in rows], 0.0, torch.float32),
+        "episode": torch.tensor([index for index, _ in indexed]),
     }
+    if any(r.image is not None for r in rows):
+        batch["images"] = [r.image for r in rows]
+    return batch
 
 
 def token_logprobs(model: PreTrainedModel, ids: torch.Tensor, attention_mask: torch.Tensor,
-                   temperature: float = 1.0) -> torch.Tensor:
-    """`out[b, t] = log p(ids[b, t] | ids[b, :t])` at `temperature`; position 0 (no context) is 0."""
+                   temperature: float = 1.0, **vision: torch.Tensor) -> torch.Tensor:
+    """`out[b, t] = log p(ids[b, t] | ids[b, :t])` at `temperature` under the policy's distribution
+    (`policy.policy_logits`); position 0 (no context) and image placeholders are 0.
+    `vision`: a CrossAttnVLM's image tensors for the rows (`policy.vision_inputs`)."""
     device = next(model.parameters()).device
-    logits = model(input_ids=ids.to(device), attention_mask=attention_mask.to(device), use_cache=False).logits
-    logp = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1)
-    picked = logp.gather(-1, ids[:, 1:, None].to(device)).squeeze(-1)
+    vision = {k: v.to(device) for k, v in vision.items()}
+    logits = model(input_ids=ids.to(device), attention_mask=attention_mask.to(device), use_cache=False,
+                   **vision).logits
+    logp = torch.log_softmax(policy_logits(model, logits[:, :-1].float()) / temperature, dim=-1)
+    targets = ids[:, 1:].to(device)
+    picked = logp.gather(-1, targets[..., None]).squeeze(-1)
+    placeholder = getattr(model.config, "image_token_id", None)
+    if placeholder is not None:  # outside the policy's distribution (-inf) and never sampled: score 0
+        picked = picked.masked_fill(targets == placeholder, 0.0)
     return torch.cat([torch.zeros_like(picked[:, :1]), picked], dim=1)
 
 
@@ -50,9 +71,10 @@ def distill_advantages(teacher_logprobs: torch.Tensor, student_logprobs: torch.T
 
 
 def group_baseline_advantages(rewards: Sequence[float], groups: Sequence[str], mask: torch.Tensor,
-                              scale_by_std: bool = False) -> torch.Tensor:
+                              scale_by_std: bool = False, episode: torch.Tensor | None = None) -> torch.Tensor:
     """REINFORCE with a group-mean baseline (GRPO-style): each episode's reward minus the mean
-    reward of the episodes of the same task, on all its sampled tokens."""
+    reward of the episodes of the same task, on all its sampled tokens. `rewards` and `groups` are
+    per episode; `episode[i]` is the episode of mask row i (default: row i is episode i)."""
     reward = torch.tensor(rewards, dtype=torch.float32)
     advantage = torch.zeros_like(reward)
     for group in set(groups):
@@ -61,6 +83,8 @@ def group_baseline_advantages(rewards: Sequence[float], groups: Sequence[str], m
         if scale_by_std and members.sum() > 1:
             centered = centered / (reward[members].std() + 1e-6)
         advantage[members] = centered
+    if episode is not None:
+        advantage = advantage[episode]
     return advantage[:, None] * mask
 
 

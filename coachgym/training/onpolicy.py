@@ -5,8 +5,9 @@ the shared rollout loop (`trajectories.rollout.run_episode`), keeping the exact 
 sampled and their sampling log-probs. An advantage function turns the episodes into per-token
 advantages (the only difference between `distill` and `rl`), and the student is updated with the
 importance-sampled policy-gradient loss on its own tokens. Checkpoints hold the weights, the
-optimizer and the counters, so a killed run resumes where it stopped. This module must not
-define advantages itself.
+optimizer and the counters, so a killed run resumes where it stopped. A CrossAttnVLM checkpoint
+(loaded with its processor) plays with screenshots and trains on one row per turn, each with its
+screenshot; the loop itself does not change. This module must not define advantages itself.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from pydantic import BaseModel, Field
@@ -23,13 +25,12 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from coachgym.training.config import RunSettings
 from coachgym.training.evaluate import evaluate_policy, make_env, play, summarize
-from coachgym.training.losses import importance_sampled_pg_loss, pad_episodes, token_logprobs
-from coachgym.training.policy import EpisodeTokens, PolicyAgent
+from coachgym.training.losses import Batch, importance_sampled_pg_loss, pad_episodes, token_logprobs
+from coachgym.training.policy import EpisodeTokens, PolicyAgent, vision_inputs
 from coachgym.training.reporting import MetricsReporter
 from coachgym.training.sft import load_model
 from coachgym.trajectories.records import Trajectory
 
-Batch = dict[str, torch.Tensor]
 AdvantageFn = Callable[[Batch, list[Trajectory], list[str]], tuple[torch.Tensor, dict[str, float]]]
 
 
@@ -46,7 +47,7 @@ class OnPolicySettings(RunSettings):
     max_turns: int | None = Field(default=None, description="Step budget per episode (default: the task's).")
     max_context: int = Field(default=2048, description="Episode token budget; beyond it the episode ends.")
     learning_rate: float = 1e-4
-    minibatch_size: int = Field(default=8, ge=1, description="Episodes per optimizer step.")
+    minibatch_size: int = Field(default=8, ge=1, description="Episodes (for a VLM: turns) per optimizer step.")
     epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes (>1 relies on "
                                   "the importance ratio).")
     max_grad_norm: float = 1.0
@@ -69,7 +70,8 @@ class IterationLog(BaseModel):
 def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: PreTrainedModel | None = None,
                     tokenizer: PreTrainedTokenizerBase | None = None,
                     on_iteration: Callable[[IterationLog], None] | None = None) -> Path:
-    """Run the loop; returns `output_dir/final`. `model`/`tokenizer` default to `config.model`."""
+    """Run the loop; returns `output_dir/final`. `model`/`tokenizer` default to `config.model`;
+    for a CrossAttnVLM, `tokenizer` is its processor."""
     if model is None or tokenizer is None:
         model, tokenizer = load_model(config.model)
     output = Path(config.output_dir)
@@ -102,11 +104,11 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
         if not episodes:
             continue
         trajectories, tokens = [t for t, _ in episodes], [e for _, e in episodes]
-        loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer.pad_token_id or 0)
+        loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer)
         rollout = summarize(trajectories)
         counters["env_steps"] += rollout.env_steps
         counters["sampled_tokens"] += sum(sum(e.mask) for e in tokens)
-        counters["context_tokens"] += sum(len(e.ids) for e in tokens) * config.epochs_per_batch
+        counters["context_tokens"] += sum(len(r.ids) for e in tokens for r in e.rows()) * config.epochs_per_batch
         log = IterationLog(iteration=iteration + 1, loss=loss, rollout_success=rollout.success_rate,
                            rollout_reward=rollout.mean_reward, extra=extra, **counters)
         if config.eval_every and (iteration + 1) % config.eval_every == 0:
@@ -129,17 +131,22 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
 
 def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnPolicySettings,
            tokens: list[EpisodeTokens], trajectories: list[Trajectory], advantage: AdvantageFn,
-           pad_id: int) -> tuple[float, dict[str, float]]:
-    """Advantages for the whole round, then minibatch importance-sampled PG steps."""
-    batch = pad_episodes(tokens, pad_id)
+           tokenizer: Any) -> tuple[float, dict[str, float]]:
+    """Advantages for the whole round, then minibatch importance-sampled PG steps over its rows
+    (episodes, or the turns of VLM episodes with their screenshots)."""
+    processor = tokenizer if hasattr(tokenizer, "image_token") else None
+    batch = pad_episodes(tokens, getattr(tokenizer, "tokenizer", tokenizer).pad_token_id or 0)
     advantages, extra = advantage(batch, trajectories, [t.task_id for t in trajectories])
     model.train()
     losses = []
+    count = len(batch["ids"])
     for _ in range(config.epochs_per_batch):
-        order = torch.randperm(len(tokens))
-        for start in range(0, len(tokens), config.minibatch_size):
+        order = torch.randperm(count)
+        for start in range(0, count, config.minibatch_size):
             rows = order[start:start + config.minibatch_size]
-            logprobs = token_logprobs(model, batch["ids"][rows], batch["attention_mask"][rows], config.temperature)
+            images = vision_inputs(processor, [batch["images"][i] for i in rows]) if "images" in batch else {}
+            logprobs = token_logprobs(model, batch["ids"][rows], batch["attention_mask"][rows], config.temperature,
+                                      **images)
             loss = importance_sampled_pg_loss(logprobs, batch["sampler_logprobs"][rows], advantages[rows],
                                               batch["mask"][rows])
             optimizer.zero_grad()

@@ -7,6 +7,12 @@ ids are appended verbatim and only the new environment text is tokenized, so sam
 never re-tokenized. The chat template must render each conversation as a prefix of its
 continuation (ChatML-style templates do); the agent refuses clearly when it does not.
 
+Given a CrossAttnVLM and its processor, the agent reads the current screenshot the way the `hf:`
+agent and vision SFT do (one image per sample: earlier turns as text, the newest observation with
+its image). The episode sequence is then the text-only history, and each turn also records the row
+the model really saw: the history's ids verbatim, this turn's user message with its image
+placeholders, and the sampled ids, with the screenshot. Those rows are what training scores.
+
 This module samples and records; it must not compute losses or update weights.
 """
 
@@ -14,8 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
@@ -25,25 +32,65 @@ from coachgym.envs.core import Task
 
 class EpisodeTokens(BaseModel):
     """One episode as the model saw it: `mask[i]` is 1 where `ids[i]` was sampled by the policy,
-    and `sampler_logprobs[i]` is its log-prob under the sampling distribution (0 elsewhere)."""
+    and `sampler_logprobs[i]` is its log-prob under the sampling distribution (0 elsewhere).
+
+    `image` is the screenshot a row's image placeholders stand for. A VLM episode's own sequence
+    leaves screenshots out; its `turns` hold one row per turn, each with that turn's screenshot."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     ids: list[int] = []
     mask: list[int] = []
     sampler_logprobs: list[float] = []
+    image: np.ndarray | None = None
+    turns: list[EpisodeTokens] = []
 
     def extend(self, ids: list[int], sampled: bool, logprobs: list[float] | None = None) -> None:
         self.ids += ids
         self.mask += [int(sampled)] * len(ids)
         self.sampler_logprobs += logprobs if logprobs is not None else [0.0] * len(ids)
 
+    def context(self) -> EpisodeTokens:
+        """These ids as the untrained context of a new row (mask and log-probs zero)."""
+        return EpisodeTokens(ids=list(self.ids), mask=[0] * len(self.ids), sampler_logprobs=[0.0] * len(self.ids))
+
+    def rows(self) -> list[EpisodeTokens]:
+        """The sequences to score: the episode itself, or one row per turn for a VLM episode."""
+        return self.turns or [self]
+
+
+def policy_logits(model: PreTrainedModel, logits: torch.Tensor) -> torch.Tensor:
+    """The logits the policy samples from: a VLM never emits its image placeholder (a sampled one
+    would read as an image slot in every later turn), so it is removed from the distribution."""
+    placeholder = getattr(model.config, "image_token_id", None)
+    if placeholder is None:
+        return logits
+    logits = logits.clone()
+    logits[..., placeholder] = float("-inf")
+    return logits
+
+
+def vision_inputs(processor: Any, images: list[np.ndarray | None]) -> dict[str, torch.Tensor]:
+    """`pixel_values` and `high_res_pixel_values` for the rows that have a screenshot, in row order
+    (what a CrossAttnVLM expects next to a batch of rows); empty when none has one."""
+    pairs = [processor.preprocess_image(image) for image in images if image is not None]
+    if not pairs:
+        return {}
+    return {"pixel_values": torch.stack([low for low, _ in pairs]),
+            "high_res_pixel_values": torch.stack([high for _, high in pairs])}
+
 
 class PolicyAgent(Agent):
-    """Samples actions from `model` (temperature, or greedy) and records `episode` tokens."""
+    """Samples actions from `model` (temperature, or greedy) and records `episode` tokens.
 
-    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, temperature: float = 1.0,
+    `tokenizer` is the model's tokenizer, or a CrossAttnVLM's processor (then screenshots are read)."""
+
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | Any, temperature: float = 1.0,
                  greedy: bool = False, max_new_tokens: int = 64, max_context: int = 2048,
                  prompts: PromptBuilder | None = None, seed: int = 0, name: str = "policy"):
-        if tokenizer.chat_template is None:
+        self.processor = tokenizer if hasattr(tokenizer, "image_token") else None
+        tokenizer = getattr(self.processor, "tokenizer", tokenizer)
+        if self.processor is None and tokenizer.chat_template is None:
             raise ValueError("The tokenizer has no chat template; PolicyAgent renders turns with it. "
                              "Set tokenizer.chat_template (see coachgym.training.tiny.CHAT_TEMPLATE).")
         self.lm, self.tokenizer = model, tokenizer
@@ -64,20 +111,44 @@ class PolicyAgent(Agent):
         self.episode = EpisodeTokens()
         self._rendered = ""
 
-    def act(self, observation: dict[str, Any]) -> AgentOutput:
-        prompt = self.prompts.user_turn(observation, first=len(self.messages) == 1)
-        self.messages.append({"role": "user", "content": prompt})
-        text = self.tokenizer.apply_chat_template(self.messages, tokenize=False, add_generation_prompt=True)
+    def _render(self, messages: list[dict[str, Any]]) -> str:
+        if self.processor is not None:
+            return self.processor.render(messages, add_generation_prompt=True)
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def _new_ids(self, messages: list[dict[str, Any]]) -> tuple[str, list[int]]:
+        """The rendered chat and the ids of what it adds to the episode so far (image markers
+        expanded to the VLM's placeholder run)."""
+        text = self._render(messages)
         if not text.startswith(self._rendered):
             raise ValueError("The chat template does not render a conversation as a prefix of its continuation, "
                              "so sampled tokens cannot be kept verbatim; use a ChatML-style template.")
-        new_ids = self.tokenizer(text[len(self._rendered):], add_special_tokens=False)["input_ids"]
-        if len(self.episode.ids) + len(new_ids) + self.max_new_tokens > self.max_context:
-            raise ContextLimitExceeded(f"{len(self.episode.ids) + len(new_ids)} tokens + {self.max_new_tokens} new "
+        new = text[len(self._rendered):]
+        if self.processor is not None:
+            new = new.replace(self.processor.image_token, self.processor.image_token * self.processor.image_seq_length)
+        return text, self.tokenizer(new, add_special_tokens=False)["input_ids"]
+
+    def act(self, observation: dict[str, Any]) -> AgentOutput:
+        prompt = self.prompts.user_turn(observation, first=len(self.messages) == 1)
+        self.messages.append({"role": "user", "content": prompt})
+        text, new_ids = self._new_ids(self.messages)
+        row = self.episode.context()
+        screenshot = observation.get("screenshot") if self.processor is not None else None
+        if screenshot is not None:  # the model sees this turn with its image; the history keeps the text
+            seen = [{"type": "image"}, {"type": "text", "text": prompt}]
+            row.extend(self._new_ids(self.messages[:-1] + [{"role": "user", "content": seen}])[1], sampled=False)
+            row.image = np.asarray(screenshot)
+        else:
+            row.extend(new_ids, sampled=False)
+        if len(row.ids) + self.max_new_tokens > self.max_context:
+            raise ContextLimitExceeded(f"{len(row.ids)} tokens + {self.max_new_tokens} new "
                                        f"exceed max_context={self.max_context}.")
+        sampled, logprobs = self._sample(row.ids, row.image)
         self.episode.extend(new_ids, sampled=False)
-        sampled, logprobs = self._sample(self.episode.ids)
         self.episode.extend(sampled, sampled=True, logprobs=logprobs)
+        if self.processor is not None:
+            row.extend(sampled, sampled=True, logprobs=logprobs)
+            self.episode.turns.append(row)
         content_ids = sampled[:-1] if sampled and sampled[-1] == self.tokenizer.eos_token_id else sampled
         content = self.tokenizer.decode(content_ids, skip_special_tokens=False)
         self.messages.append({"role": "assistant", "content": content})
@@ -86,20 +157,24 @@ class PolicyAgent(Agent):
                            usage={"prompt_tokens": len(new_ids), "completion_tokens": len(sampled)})
 
     @torch.no_grad()
-    def _sample(self, context: list[int]) -> tuple[list[int], list[float]]:
+    def _sample(self, context: list[int], image: np.ndarray | None = None) -> tuple[list[int], list[float]]:
         """Token-by-token sampling with the KV cache; log-probs are those of the distribution sampled
-        from (temperature-scaled), which is what the importance ratio divides by."""
+        from (temperature-scaled), which is what the importance ratio divides by. A screenshot is
+        encoded at the first step only: later steps read its high-res K/V from the cache."""
         was_training = self.lm.training
         self.lm.eval()
         device = self.lm.device
         inputs = torch.tensor([context], device=device)
+        images = vision_inputs(self.processor, [image]) if image is not None else {}
         past = None
         tokens: list[int] = []
         logprobs: list[float] = []
         for _ in range(self.max_new_tokens):
-            out = self.lm(input_ids=inputs, past_key_values=past, use_cache=True)
+            out = self.lm(input_ids=inputs, past_key_values=past, use_cache=True,
+                          **{k: v.to(device) for k, v in images.items()})
+            images = {}
             past = out.past_key_values
-            logits = out.logits[0, -1].float()
+            logits = policy_logits(self.lm, out.logits[0, -1].float())
             logp = torch.log_softmax(logits / (1.0 if self.greedy else self.temperature), dim=-1)
             if self.greedy:
                 token = int(torch.argmax(logp))

@@ -27,7 +27,7 @@ class RLConfig(OnPolicySettings):
 def reward_advantage(scale_by_std: bool = False) -> AdvantageFn:
     def advantage(batch: Batch, trajectories: list[Trajectory], groups: list[str]) -> tuple[torch.Tensor, dict]:
         rewards = [t.reward for t in trajectories]
-        return group_baseline_advantages(rewards, groups, batch["mask"], scale_by_std), {}
+        return group_baseline_advantages(rewards, groups, batch["mask"], scale_by_std, batch["episode"]), {}
 
     return advantage
 

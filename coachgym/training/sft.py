@@ -81,11 +81,17 @@ class CoachSFTTrainer(SFTTrainer):
 
 
 def load_model(path: Path, tokenizer_path: Path | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A checkpoint and its tokenizer, with the one clear error when the folder is not a checkpoint."""
+    """A checkpoint and its tokenizer, with the one clear error when the folder is not a checkpoint.
+    For a CrossAttnVLM checkpoint the second item is its processor (which holds the tokenizer)."""
+    from coachgym.agents.hf import vlm_classes
+
     path = Path(path)
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"{path} is not a model checkpoint (no config.json); point `model` at a folder "
                                 f"written by save_pretrained (e.g. a previous run's `final/`).")
+    vlm = vlm_classes(path)
+    if vlm is not None:
+        return vlm[0].from_pretrained(path, dtype=torch.float32), vlm[1].from_pretrained(tokenizer_path or path)
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_path or path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
     return model, tokenizer

@@ -5,20 +5,24 @@ ids, so it must share the student's tokenizer: ids from one vocabulary are meani
 another. Both teachers check this up front and refuse with the reason instead of producing
 silently wrong advantages. `HFTeacher` runs a local transformers model; `ServerTeacher` asks an
 OpenAI-compatible completions endpoint for prompt log-probs (vLLM's `prompt_logprobs`, or the
-legacy `echo` + `logprobs` form). This module must not update weights.
+legacy `echo` + `logprobs` form). A CrossAttnVLM student's rows come with screenshots: a local
+CrossAttnVLM teacher (same tokenizer, same image placeholder count) scores them with those images,
+preprocessed by its own processor. This module must not update weights.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
+import numpy as np
 import torch
 from pydantic import BaseModel, Field
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from coachgym.training.losses import token_logprobs
+from coachgym.training.policy import vision_inputs
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
 
@@ -34,9 +38,13 @@ class TeacherSettings(BaseModel):
     batch_size: int = Field(default=8, ge=1, description="Sequences scored per forward pass (hf).")
 
 
+Images = list[np.ndarray | None] | None
+
+
 class Teacher(Protocol):
-    def score(self, sequences: list[list[int]]) -> list[list[float]]:
-        """Per-position log-probs; position 0 has no context and scores 0."""
+    def score(self, sequences: list[list[int]], images: Images = None) -> list[list[float]]:
+        """Per-position log-probs; position 0 has no context and scores 0. `images`: one screenshot
+        (or None) per sequence, for sequences with image placeholders."""
 
 
 class TokenizerMismatch(ValueError):
@@ -52,25 +60,42 @@ def same_tokenizer(student: PreTrainedTokenizerBase, teacher: PreTrainedTokenize
     return None
 
 
+def _image_tokens(tokenizer: Any) -> int | None:
+    """Placeholder tokens per image when `tokenizer` is a VLM processor, else None."""
+    return getattr(tokenizer, "image_seq_length", None) if hasattr(tokenizer, "image_token") else None
+
+
 class HFTeacher:
-    def __init__(self, path: str | Path, student_tokenizer: PreTrainedTokenizerBase, batch_size: int = 8):
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        problem = same_tokenizer(student_tokenizer, tokenizer)
+    """A local checkpoint: a causal LM, or a CrossAttnVLM (loaded with its processor)."""
+
+    def __init__(self, path: str | Path, student_tokenizer: PreTrainedTokenizerBase | Any, batch_size: int = 8):
+        from coachgym.training.sft import load_model
+
+        model, tokenizer = load_model(Path(path))
+        self.processor = tokenizer if _image_tokens(tokenizer) is not None else None
+        problem = same_tokenizer(getattr(student_tokenizer, "tokenizer", student_tokenizer),
+                                 getattr(tokenizer, "tokenizer", tokenizer))
+        student_images, teacher_images = _image_tokens(student_tokenizer), _image_tokens(tokenizer)
+        if not problem and student_images is not None and student_images != teacher_images:
+            problem = (f"the student reads screenshots as {student_images} image tokens, the teacher as "
+                       f"{teacher_images or 'none (a text-only model)'}")
         if problem:
             raise TokenizerMismatch(f"Teacher {path} cannot score the student's tokens: {problem}. On-policy "
-                                    "distillation needs a teacher with the student's tokenizer.")
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+                                    "distillation needs a teacher with the student's tokenizer (and, for a VLM "
+                                    "student, a CrossAttnVLM with the same image token count).")
+        self.model = model.eval()
         self.batch_size = batch_size
 
     @torch.no_grad()
-    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+    def score(self, sequences: list[list[int]], images: Images = None) -> list[list[float]]:
         scores: list[list[float]] = []
         for start in range(0, len(sequences), self.batch_size):
             chunk = sequences[start:start + self.batch_size]
             length = max(map(len, chunk))
             ids = torch.tensor([s + [0] * (length - len(s)) for s in chunk])
             attention = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])
-            logprobs = token_logprobs(self.model, ids, attention).cpu()
+            vision = vision_inputs(self.processor, images[start:start + self.batch_size]) if images else {}
+            logprobs = token_logprobs(self.model, ids, attention, **vision).cpu()
             scores += [row[: len(s)].tolist() for row, s in zip(logprobs, chunk)]
         return scores
 
@@ -102,7 +127,10 @@ class ServerTeacher:
                                     f"(probe gives {served[:8]}... vs {expected[:8]}...); use a teacher with "
                                     "the student's tokenizer.")
 
-    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+    def score(self, sequences: list[list[int]], images: Images = None) -> list[list[float]]:
+        if images and any(image is not None for image in images):
+            raise ValueError("A teacher server cannot score screenshots; use teacher kind 'hf' with a "
+                             "CrossAttnVLM checkpoint for a VLM student.")
         return [self._score_one(ids) for ids in sequences]
 
     def _score_one(self, ids: list[int]) -> list[float]:
@@ -125,9 +153,13 @@ class ServerTeacher:
         return values[: len(ids)]
 
 
-def make_teacher(settings: TeacherSettings, student_tokenizer: PreTrainedTokenizerBase) -> Teacher:
+def make_teacher(settings: TeacherSettings, student_tokenizer: PreTrainedTokenizerBase | Any) -> Teacher:
+    """The configured teacher; `student_tokenizer` is the student's tokenizer or VLM processor."""
     if settings.kind == "hf":
         return HFTeacher(settings.model, student_tokenizer, settings.batch_size)
     if not settings.base_url:
         raise ValueError("teacher.kind 'server' needs teacher.base_url (e.g. http://localhost:8000/v1).")
+    if _image_tokens(student_tokenizer) is not None:
+        raise ValueError("A VLM student needs a teacher that sees its screenshots; teacher kind 'server' scores "
+                         "text only. Use kind 'hf' with a CrossAttnVLM checkpoint.")
     return ServerTeacher(settings.base_url, settings.model, student_tokenizer, settings.api_key)

@@ -4,13 +4,16 @@ Nothing here downloads: the tokenizer is a byte-level BPE trained in a second on
 will see (so a constant system prompt costs few tokens), and models are random transformers
 configs. The chat template is ChatML with `{% generation %}` markers around assistant turns,
 which is what TRL's assistant-only loss needs; every assistant turn ends with `<|im_end|>`, the
-EOS token, so a model learns to stop. This module must not grow training logic.
+EOS token, so a model learns to stop. `build_vlm` makes a random CrossAttnVLM around the same kind
+of tokenizer (plus the image token), so VLM prompts cost as few tokens as text ones. This module
+must not grow training logic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from transformers import PreTrainedModel, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
@@ -66,8 +69,48 @@ def build_model(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layer
     return model
 
 
-def save_tiny(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast, path: str | Path) -> Path:
-    """Write a checkpoint `from_pretrained` (and every coachgym config) can load."""
+def build_vlm_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrainedTokenizerFast:
+    """`build_tokenizer` plus the VLM's image token and its chat template (image parts -> marker)."""
+    from coachgym.vision.tokenizer import CHAT_TEMPLATE as VLM_TEMPLATE
+    from coachgym.vision.tokenizer import IMAGE
+
+    tokenizer = build_tokenizer(texts, vocab_size)
+    tokenizer.add_special_tokens({"additional_special_tokens": [IMAGE]})
+    tokenizer.chat_template = VLM_TEMPLATE
+    return tokenizer
+
+
+def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers: int = 2, image_size: int = 28,
+              high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0) -> tuple[Any, Any]:
+    """A random CrossAttnVLM (Qwen2 LM, SigLIP-style encoders with 14 px patches, cross-attention
+    in every layer, active from the start) and its processor, for a `build_vlm_tokenizer` tokenizer.
+    Models built with the same tokenizer and `image_size` can distil into each other."""
+    import torch
+
+    from coachgym.vision import CrossAttnVLMConfig, CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor
+    from coachgym.vision.tiny import tiny_text_config, tiny_vision_config
+    from coachgym.vision.tokenizer import IMAGE
+
+    config = CrossAttnVLMConfig(
+        text_config=tiny_text_config(len(tokenizer), "qwen2", hidden_size, layers),
+        vision_config=tiny_vision_config(image_size, hidden_size=vision_hidden_size),
+        high_res_vision_config=tiny_vision_config(high_res_image_size, hidden_size=vision_hidden_size),
+        cross_attn_hidden_size=32, cross_attn_num_heads=4, cross_attn_gate_init=1.0,
+        image_token_id=tokenizer.convert_tokens_to_ids(IMAGE), pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    model = CrossAttnVLMForConditionalGeneration(config)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    processor = CrossAttnVLMProcessor(tokenizer, image_seq_length=config.image_seq_length, image_size=image_size,
+                                      high_res_image_size=high_res_image_size)
+    return model, processor
+
+
+def save_tiny(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast | Any, path: str | Path) -> Path:
+    """Write a checkpoint `from_pretrained` (and every coachgym config) can load; `tokenizer` may be
+    a VLM processor."""
     path = Path(path)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)

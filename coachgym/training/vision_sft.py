@@ -97,11 +97,11 @@ def run_vision_sft(config, model: Any = None, processor: Any = None) -> Path:
     from coachgym.training.sft import CoachSFTTrainer, newest_checkpoint, sft_arguments
 
     if model is None or processor is None:
-        from coachgym.vision.modeling_crossattn_vlm import CrossAttnVLMForConditionalGeneration
-        from coachgym.vision.processing_crossattn_vlm import CrossAttnVLMProcessor
+        from coachgym.training.sft import load_model
 
-        model = CrossAttnVLMForConditionalGeneration.from_pretrained(config.model)
-        processor = CrossAttnVLMProcessor.from_pretrained(config.model)
+        model, processor = load_model(config.model)
+        if not hasattr(processor, "image_token"):
+            raise ValueError(f"{config.model} is not a CrossAttnVLM checkpoint; `vision: true` needs one.")
     parts = []
     for source in config.data:
         keep = TrajectoryFilter(success=True if source.success_only else None, min_reward=source.min_reward)
