@@ -29,4 +29,9 @@ def test_default_benchmark_experts_succeed_random_fails(tmp_path):
     assert set(scripted) & EXPERT_SOLVES, runs["scripted"].metrics.problems
     for name in set(scripted) & EXPERT_SOLVES:
         assert scripted[name].success_rate == 1.0, (name, scripted[name].outcomes)
+    # every component but MiniWoB++ has a reference, so only it is left out of the overall score
+    unreferenced = [p for p in runs["scripted"].metrics.problems if "no reference score" in p]
+    assert unreferenced == (["miniwob: no reference score, left out of the overall score"] if "miniwob" in scripted
+                            else [])
+    assert all(c.normalized is not None for name, c in scripted.items() if name != "miniwob")
     assert runs["random"].metrics.success_rate <= 0.2
