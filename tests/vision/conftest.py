@@ -21,7 +21,3 @@ def screenshots() -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (96, 48, 3), dtype=np.uint8), rng.integers(0, 256, (60, 100, 3), dtype=np.uint8)]
 
-
-def user_turn(text: str, with_image: bool) -> list[dict]:
-    content = ([{"type": "image"}] if with_image else []) + [{"type": "text", "text": text}]
-    return [{"role": "user", "content": content}]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import user_turn
 from transformers import AutoModelForImageTextToText, AutoProcessor
 from transformers.cache_utils import EncoderDecoderCache
+from vlm_messages import user_turn
 
 from coachgym.vision import CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor, tiny_vlm
 
@@ -79,6 +79,30 @@ def test_save_and_from_pretrained_round_trip_gives_identical_logits(active_vlm, 
     auto_model = AutoModelForImageTextToText.from_pretrained(tmp_path)
     assert isinstance(auto_model, CrossAttnVLMForConditionalGeneration)
     assert isinstance(AutoProcessor.from_pretrained(tmp_path), CrossAttnVLMProcessor)
+
+
+def test_every_attention_runs_fused_sdpa_also_after_reload(active_vlm, screenshots, tmp_path, monkeypatch):
+    """The cost goal rests on fused attention: no part may fall back to eager score matrices."""
+    model, processor = active_vlm
+    model.save_pretrained(tmp_path)
+    loaded = CrossAttnVLMForConditionalGeneration.from_pretrained(tmp_path).eval()
+    fused = torch.nn.functional.scaled_dot_product_attention
+    key_lengths = []
+
+    def counting(query, key, *args, **kwargs):
+        key_lengths.append(key.shape[-2])
+        return fused(query, key, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", counting)
+    with torch.no_grad():
+        loaded(**_batch(processor, screenshots, [True, True]))
+    config = loaded.config
+    patches = (processor.high_res_image_size // 14) ** 2
+    high_res_calls = config.high_res_vision_config.num_hidden_layers + len(config.cross_attn_layers)
+    assert key_lengths.count(patches) == high_res_calls
+    assert len(key_lengths) == high_res_calls + config.vision_config.num_hidden_layers + (
+        config.text_config.num_hidden_layers
+    )
 
 
 def test_llama_decoder_and_partial_cross_attention_layers(screenshots):

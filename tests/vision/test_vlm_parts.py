@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import user_turn
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+from vlm_messages import user_turn
 
 from coachgym.vision import CrossAttnVLMForConditionalGeneration, tiny_vlm
 from coachgym.vision.parts import freeze

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import user_turn
 from transformers import AutoTokenizer
+from vlm_messages import user_turn
 
 from coachgym.vision import to_model_coords, to_pixels, tiny_vlm
 
