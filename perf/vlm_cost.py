@@ -3,26 +3,34 @@
 Measures, in one process and side by side:
 1. forward FLOPs (torch.utils.flop_counter.FlopCounterMode) and median CPU wall time at a
    1120 px screenshot for (a) CrossAttnVLM: low-res tokens in the LM sequence, high-res read by
-   cross-attention; (b) a naive variant with the *same encoders and LM* that projects all
-   high-res patch tokens into the LM sequence instead. Goal: (a) <= 0.25x of (b) on both.
+   cross-attention; (b) a naive variant that calls the *same encoder and LM modules* (so the same
+   attention kernels: torch SDPA everywhere, printed by the script) and projects all high-res
+   patch tokens into the LM sequence instead. Goal: (a) <= 0.25x of (b) on both.
 2. median wall time of greedy generation of 64 new tokens with the K/V cache (high-res K/V
    computed once) vs. without it (full recompute every step). Goal: cached >= 3x faster.
 
 The model is random (costs do not depend on weights) and sized like a scaled-down CogAgent: the
-LM is wider and deeper than the high-res encoder. Run: `python perf/vlm_cost.py [--repeats 3]`.
+LM is wider and deeper than the high-res encoder. FLOPs of torch's fused CPU attention are added
+by hand (the counter skips that kernel); causal attention counts only the attended half, as the
+kernel skips the rest. Timings run on one thread by default: with several OpenMP threads on a
+shared box each parallel op can wait for a thread another process has descheduled; that cost is
+per op, about the same in both variants, so it swamps the much cheaper cross-attention forward
+(measured: ratio 0.17x on one thread, 0.44x on two at load ~2.5). Use `--threads 2` only on an
+idle box. Run: `python perf/vlm_cost.py [--repeats 3]`.
 This script must not be imported by the package or by tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from coachgym.vision import CrossAttnVLMConfig, CrossAttnVLMForConditionalGeneration
 from coachgym.vision.tiny import tiny_text_config, tiny_vision_config
@@ -83,35 +91,31 @@ class NaiveAllTokens(nn.Module):
         return self.vlm.lm_head(hidden[:, -1:])
 
 
-def math_sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
-    """Plain matmul/softmax attention: same result as torch's fused CPU kernel, whose FLOPs
-    FlopCounterMode does not count (it reports 0 for CPU SDPA)."""
-    if enable_gqa or key.shape[1] != query.shape[1]:
-        repeat = query.shape[1] // key.shape[1]
-        key, value = key.repeat_interleave(repeat, 1), value.repeat_interleave(repeat, 1)
-    scores = query @ key.transpose(-2, -1) * (scale if scale is not None else query.shape[-1] ** -0.5)
-    if is_causal:
-        causal = torch.ones(query.shape[-2], key.shape[-2], dtype=torch.bool).tril()
-        scores = scores.masked_fill(~causal, float("-inf"))
-    if attn_mask is not None:
-        scores = scores.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else scores + attn_mask
-    return scores.softmax(-1) @ value
+def cpu_sdpa_flops(query, key, value, dropout_p=0.0, is_causal=False, *args, out_shape=None, **kwargs) -> int:
+    """FLOPs of torch's fused CPU attention, which FlopCounterMode does not count (it reports 0).
+
+    With `is_causal` the kernel skips the key blocks after each query (top-left aligned), so only
+    the attended (query, key) pairs are counted; otherwise every pair is.
+    """
+    full = sdpa_flop_count(query, key, value)
+    if not is_causal:
+        return full
+    s_q, s_k = query[-2], key[-2]
+    pairs = s_q * (s_q + 1) // 2 if s_q <= s_k else s_k * (s_k + 1) // 2 + (s_q - s_k) * s_k
+    return full * pairs // (s_q * s_k)
 
 
 def flops(fn: Callable[[], object]) -> int:
-    counter = FlopCounterMode(display=False)
-    fused = torch.nn.functional.scaled_dot_product_attention
-    torch.nn.functional.scaled_dot_product_attention = math_sdpa
-    try:
-        with counter:
-            fn()
-    finally:
-        torch.nn.functional.scaled_dot_product_attention = fused
+    counter = FlopCounterMode(
+        display=False, custom_mapping={torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: cpu_sdpa_flops}
+    )
+    with counter:
+        fn()
     return counter.get_total_flops()
 
 
 def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Interleave the candidates so load changes on a shared box hit them alike."""
+    """Median wall seconds; the candidates are interleaved so load changes on a shared box hit them alike."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
@@ -119,6 +123,15 @@ def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def attention_kernels(model: CrossAttnVLMForConditionalGeneration) -> str:
+    """What attention every part runs; the naive variant calls these same modules."""
+    trunk = model.model
+    parts = {"LM": trunk.language_model, "low-res": trunk.vision_tower, "high-res": trunk.high_res_vision_tower}
+    return ", ".join(f"{name} {part.config._attn_implementation}" for name, part in parts.items()) + (
+        ", cross-attention sdpa"
+    )
 
 
 def forward_cost(repeats: int, high_res_size: int) -> None:
@@ -132,6 +145,7 @@ def forward_cost(repeats: int, high_res_size: int) -> None:
     patches = (high_res_size // 14) ** 2
     print(f"forward at {high_res_size} px ({patches} high-res patches, {batch['input_ids'].shape[1]} LM tokens "
           f"for cross-attention vs {batch['input_ids'].shape[1] + patches} for naive)")
+    print(f"  attention in both variants: {attention_kernels(model)}")
     with torch.no_grad():
         counted = {name: flops(fn) for name, fn in candidates.items()}
         timed = median_times(candidates, repeats)
@@ -166,10 +180,14 @@ def main() -> None:
     parser.add_argument("--gen-repeats", type=int, default=3)
     parser.add_argument("--gen-high-res", type=int, default=448, help="high-res size for the generation timing")
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads; more only on an idle box")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
+    torch.set_num_threads(args.threads)
+    print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} at start")
     forward_cost(args.repeats, args.high_res)
     generation_cost(args.gen_repeats, args.gen_high_res, args.new_tokens)
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":
