@@ -98,6 +98,8 @@ def load_model(path: Path, tokenizer_path: Path | None = None) -> tuple[PreTrain
 
 
 def sft_arguments(config: SFTRunConfig) -> SFTConfig:
+    # TRL defaults to bf16 autocast; on CPU that ran 4.5x slower than fp32 (tiny VLM SFT step:
+    # 3.0 s vs 0.66 s on 2 cores), so bf16 is for GPUs only.
     return SFTConfig(
         output_dir=str(config.output_dir), num_train_epochs=config.epochs, max_steps=config.max_steps,
         learning_rate=config.learning_rate, per_device_train_batch_size=config.batch_size,
@@ -106,7 +108,7 @@ def sft_arguments(config: SFTRunConfig) -> SFTConfig:
         config.packing else "random", warmup_steps=config.warmup_ratio, logging_steps=config.logging_steps,
         save_steps=config.save_steps, save_total_limit=2, seed=config.seed, report_to=resolve_report_to(config.report_to),
         disable_tqdm=not config.progress, use_cpu=not torch.cuda.is_available(), dataloader_pin_memory=False,
-        save_only_model=False, remove_unused_columns=True,
+        save_only_model=False, remove_unused_columns=True, bf16=torch.cuda.is_available(),
     )
 
 
