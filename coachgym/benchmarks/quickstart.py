@@ -1,11 +1,14 @@
 """`coachgym quickstart`: the whole coachgym story in one command, on CPU, offline, in minutes.
 
-1. tasks: a built-in env (guess) with small ranges, split into train and held-out test tasks;
-2. collect: the scripted expert plays the train tasks into a trajectory store;
-3. models: a tokenizer trained on that text, a tiny teacher and a smaller student (random init);
-4. SFT: the teacher is fine-tuned on the expert trajectories (`coachgym.training.sft`), and the
-   student gets a short SFT warm start so its first rollouts are well-formed;
-5. distill: the student learns on-policy from the teacher (`coachgym.training.distill`);
+1. tasks: a built-in env (guess) with small ranges and a screen, split into train and held-out
+   test tasks;
+2. collect: the scripted expert plays the train tasks into a trajectory store, screenshots included;
+3. models: a tokenizer trained on that text, a tiny CrossAttnVLM teacher and a smaller student
+   sharing it (random init);
+4. SFT: the teacher is fine-tuned on the expert's screenshots and actions (`coachgym.training.sft`
+   with `vision`), and the student gets a short SFT warm start so its first rollouts are well-formed;
+5. distill: the student learns on-policy from the teacher, both reading the screenshots
+   (`coachgym.training.distill`);
 6. evaluate: the student before and after distillation, the teacher, and the expert as the
    ceiling, each with `coachgym eval` on the held-out split;
 7. report: one HTML page comparing them (`coachgym.benchmarks.report`).
@@ -32,34 +35,37 @@ Log = Callable[[str], None]
 
 
 class ModelSize(BaseModel):
-    hidden_size: int
-    layers: int
-    heads: int = 4
+    hidden_size: int = Field(description="LM width (a multiple of 4: the tiny LM has 4 heads).")
+    layers: int = Field(description="LM layers, each with a cross-attention block.")
 
 
 class QuickstartConfig(BaseModel):
     out: Path = Field(description="Folder for tasks, trajectories, models, eval runs and the report.")
     highs: list[int] = Field(default=[8, 16], description="Guess ranges [1, high]; every secret is one task.")
     test_every: int = Field(default=4, description="Every Nth secret is a held-out test task.")
+    screen: int = Field(default=56, description="Screenshot size in pixels (square).")
+    image_size: int = Field(default=28, description="Low-res encoder input (14 px patches become LM tokens).")
+    high_res_image_size: int = Field(default=56, description="High-res encoder input, read by cross-attention.")
     teacher: ModelSize = ModelSize(hidden_size=96, layers=2)
-    student: ModelSize = ModelSize(hidden_size=48, layers=1, heads=2)
-    sft_steps: int = Field(default=200, description="Teacher SFT steps (packed rows of 1024 tokens).")
-    warmup_steps: int = Field(default=40, description="Student SFT warm start before distillation.")
-    distill_steps: int = Field(default=20, description="On-policy distillation rounds.")
+    student: ModelSize = ModelSize(hidden_size=48, layers=1)
+    sft_steps: int = Field(default=200, description="Teacher SFT steps (batches of `sft_batch` step samples).")
+    warmup_steps: int = Field(default=150, description="Student SFT warm start before distillation.")
+    sft_batch: int = Field(default=8, description="Step samples (one screenshot each) per SFT step.")
+    distill_steps: int = Field(default=16, description="On-policy distillation rounds.")
     eval_repeats: int = Field(default=2, description="Episodes per held-out task (each its own seed).")
     workers: int = Field(default=2, ge=1)
 
     @classmethod
     def small(cls, out: Path) -> QuickstartConfig:
         """The CI configuration: one range, fewer updates (a few minutes on 2 cores)."""
-        return cls(out=out, highs=[8], sft_steps=60, warmup_steps=10, distill_steps=2, eval_repeats=1, workers=1)
+        return cls(out=out, highs=[8], sft_steps=60, warmup_steps=30, distill_steps=2, eval_repeats=1, workers=1)
 
 
 def quickstart_suite(config: QuickstartConfig) -> TaskSuite:
-    """The learnable guess suite, with every `test_every`-th secret held out for evaluation."""
+    """The learnable guess suite on screen, with every `test_every`-th secret held out for evaluation."""
     from coachgym.training.tasks import small_guess_suite
 
-    suite = small_guess_suite(highs=tuple(config.highs))
+    suite = small_guess_suite(highs=tuple(config.highs), screen=config.screen)
     tasks = [t.model_copy(update={"split": "test" if int(t.setup["secret"]) % config.test_every == 0 else "train"})
              for t in suite.tasks]
     return suite.model_copy(update={"name": "quickstart-guess", "tasks": tasks})
@@ -75,22 +81,24 @@ def collect_expert(config: QuickstartConfig, suite_path: Path) -> Path:
 
 
 def build_models(config: QuickstartConfig, store: Path) -> tuple[Path, Path]:
-    """Random-init teacher and student checkpoints sharing one tokenizer trained on the data."""
-    from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
+    """Random-init CrossAttnVLM teacher and student checkpoints sharing one tokenizer trained on
+    the data and one image layout (so the teacher can score the student's rows)."""
+    from coachgym.training.tiny import build_vlm, build_vlm_tokenizer, save_tiny
     from coachgym.trajectories.convert import to_messages
     from coachgym.trajectories.store import TrajectoryStore
 
     texts = [m["content"] for t in TrajectoryStore(store).read() for m in to_messages(t)]
-    tokenizer = build_tokenizer(texts)
+    tokenizer = build_vlm_tokenizer(texts)
     paths = []
     for name, size in (("teacher-init", config.teacher), ("student-init", config.student)):
-        model = build_model(tokenizer, hidden_size=size.hidden_size, layers=size.layers, heads=size.heads)
-        paths.append(save_tiny(model, tokenizer, config.out / "models" / name))
+        model, processor = build_vlm(tokenizer, hidden_size=size.hidden_size, layers=size.layers,
+                                     image_size=config.image_size, high_res_image_size=config.high_res_image_size)
+        paths.append(save_tiny(model, processor, config.out / "models" / name))
     return paths[0], paths[1]
 
 
 def sft(config: QuickstartConfig, init: Path, store: Path, name: str, steps: int) -> Path:
-    """Fine-tune `init` on the expert trajectories (packed rows, batch 1: the fast layout on CPU)."""
+    """Vision SFT of `init` on the expert's steps: each sample is one step with its screenshot."""
     from coachgym.training.data import DataSource
     from coachgym.training.sft import SFTRunConfig, run_sft
 
@@ -98,8 +106,8 @@ def sft(config: QuickstartConfig, init: Path, store: Path, name: str, steps: int
     if final.exists():
         return final
     return run_sft(SFTRunConfig(model=init, output_dir=final.parent, data=[DataSource(path=store)], max_steps=steps,
-                                learning_rate=3e-3, batch_size=1, max_length=1024, logging_steps=50,
-                                save_steps=10_000, report_to="none", progress=False))
+                                vision=True, learning_rate=3e-3, batch_size=config.sft_batch, max_length=1024,
+                                logging_steps=50, save_steps=10_000, report_to="none", progress=False))
 
 
 def distill(config: QuickstartConfig, student: Path, teacher: Path, suite_path: Path) -> Path:
@@ -147,8 +155,9 @@ def run_quickstart(config: QuickstartConfig, log: Log = print) -> Path:
     warn_evaluation_overlap(TrajectoryStore(store).read(), str(suite_path))
     stage(f"collect: {len(TrajectoryStore(store))} expert trajectories -> {store}")
     teacher_init, student_init = build_models(config, store)
-    stage(f"models: teacher {config.teacher.hidden_size}x{config.teacher.layers}, "
-          f"student {config.student.hidden_size}x{config.student.layers} -> {teacher_init.parent}")
+    stage(f"models: CrossAttnVLM teacher {config.teacher.hidden_size}x{config.teacher.layers}, "
+          f"student {config.student.hidden_size}x{config.student.layers}, screenshots {config.screen} px -> "
+          f"{teacher_init.parent}")
     teacher = sft(config, teacher_init, store, "teacher-sft", config.sft_steps)
     stage(f"SFT: teacher fine-tuned for {config.sft_steps} steps -> {teacher}")
     student = sft(config, student_init, store, "student-warm", config.warmup_steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from bench_browser import assert_plots_shown, render
 from coachgym.benchmarks.runner import read_results
 from coachgym.cli import app
+from coachgym.trajectories.store import TrajectoryStore
 
 
 @pytest.mark.slow
@@ -29,6 +31,19 @@ def test_quickstart_small_runs_the_whole_story_and_its_report_renders(tmp_path):
     for results in runs.values():  # every model was evaluated on the held-out split only
         assert results.episodes and all(e.task_id.endswith(("-4", "-8")) for e in results.episodes)
         assert sum(results.metrics.components[0].outcomes.values()) == len(results.episodes)
-    assert (tmp_path / "qs" / "models" / "student-distilled" / "final" / "config.json").exists()
+    models = tmp_path / "qs" / "models"
+    for name in ("teacher-sft", "student-warm", "student-distilled"):  # every trained model is the VLM
+        config = json.loads((models / name / "final" / "config.json").read_text())
+        assert config["model_type"] == "coachgym_crossattn_vlm", name
+        assert (models / name / "final" / "processor_config.json").exists()
+    teacher = json.loads((models / "teacher-sft" / "final" / "config.json").read_text())
+    student = json.loads((models / "student-distilled" / "final" / "config.json").read_text())
+    assert student["text_config"]["hidden_size"] < teacher["text_config"]["hidden_size"]
+    demos, _ = TrajectoryStore(tmp_path / "qs" / "trajectories").load()
+    assert demos and all(step.image for t in demos for step in t.steps)  # SFT data has screenshots
+    for name in ("student-after", "teacher-sft"):  # and the models played with them
+        played, _ = TrajectoryStore(tmp_path / "qs" / "eval" / name / "quickstart-guess").load()
+        assert played and all(step.image and "[screenshot attached" in step.observation
+                              for t in played for step in t.steps)
     shown = render(page, tmp_path / "quickstart.png")
     assert_plots_shown(shown, tmp_path / "quickstart.png")
