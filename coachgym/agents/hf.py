@@ -96,8 +96,8 @@ class HFModel:
 
     def count_tokens(self, messages: Messages) -> int:
         text = self.prompt_text(messages)
-        if self.processor is not None:  # each image marker becomes image_seq_length tokens
-            text = text.replace(self.processor.image_token, self.processor.image_token * self.processor.image_seq_length)
+        if self.processor is not None:
+            text = self.processor.expand_image_tokens(text)
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
     def _encode(self, requests: list[ChatRequest]) -> dict[str, torch.Tensor]:

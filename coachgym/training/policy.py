@@ -125,7 +125,7 @@ class PolicyAgent(Agent):
                              "so sampled tokens cannot be kept verbatim; use a ChatML-style template.")
         new = text[len(self._rendered):]
         if self.processor is not None:
-            new = new.replace(self.processor.image_token, self.processor.image_token * self.processor.image_seq_length)
+            new = self.processor.expand_image_tokens(new)
         return text, self.tokenizer(new, add_special_tokens=False)["input_ids"]
 
     def act(self, observation: dict[str, Any]) -> AgentOutput:

@@ -58,8 +58,7 @@ class VisionSFTCollator:
         self.end_of_turn = end if end is not None and end != self.tokenizer.unk_token_id else self.tokenizer.eos_token_id
 
     def _ids(self, text: str) -> list[int]:
-        expanded = text.replace(self.processor.image_token, self.processor.image_token * self.processor.image_seq_length)
-        return self.tokenizer(expanded, add_special_tokens=False)["input_ids"]
+        return self.tokenizer(self.processor.expand_image_tokens(text), add_special_tokens=False)["input_ids"]
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         rows, images = [], []

@@ -88,6 +88,11 @@ class CrossAttnVLMProcessor(ProcessorMixin):
         pil = to_pil(image)
         return self._square_tensor(pil, self.image_size), self._square_tensor(pil, self.high_res_image_size)
 
+    def expand_image_tokens(self, text: str) -> str:
+        """Each `<image>` marker becomes the run of placeholder tokens the model fills with low-res
+        image features; every caller that tokenizes rendered text itself must do the same."""
+        return text.replace(IMAGE, IMAGE * self.image_seq_length)
+
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = False) -> str:
         """Prompt text for one conversation, with one `<image>` marker per image content part."""
         return self.tokenizer.apply_chat_template(
@@ -114,7 +119,7 @@ class CrossAttnVLMProcessor(ProcessorMixin):
             raise ValueError("CrossAttnVLMProcessor needs text; render messages with processor.render(...) first.")
         texts = [text] if isinstance(text, str) else list(text)
         per_sample = self._align_images(texts, images)
-        expanded = [t.replace(IMAGE, IMAGE * self.image_seq_length) for t in texts]
+        expanded = [self.expand_image_tokens(t) for t in texts]
         encoded = self.tokenizer(
             expanded,
             padding=padding,
