@@ -82,7 +82,7 @@ def _mirror_parents(target: Path, host_root: Path, rel: str) -> None:
         os.chown(made, info.st_uid, info.st_gid)
 
 
-def _build_mask(target: Path, host_root: Path) -> None:
+def _build_mask(target: Path, host_root: Path, hidden: list[str]) -> None:
     target.mkdir(parents=True)
     for name in sorted(os.listdir(host_root)):
         if name not in SYSTEM_ENTRIES and name not in EMPTY_DIRS:
@@ -94,7 +94,7 @@ def _build_mask(target: Path, host_root: Path) -> None:
         for entry in skel.iterdir():
             if entry.is_file():
                 shutil.copy2(entry, target / "root" / entry.name)
-    for rel in _hidden_paths():
+    for rel in hidden:
         top = rel.split("/", 1)[0]
         if top not in SYSTEM_ENTRIES or not ((host_root / rel).exists() or (host_root / rel).is_symlink()):
             continue  # already hidden by a top-level whiteout or an empty folder, or absent
@@ -107,14 +107,15 @@ def mask_layer(state_dir: str | Path, host_root: str | Path = "/") -> Path:
     sandboxes never see a half-built mask). Its name hashes what it hides, so moving the checkout
     builds a new mask instead of reusing one that exposes it."""
     state = Path(state_dir)
-    key = hashlib.sha1("\n".join(_hidden_paths()).encode()).hexdigest()[:10]
+    hidden = _hidden_paths()
+    key = hashlib.sha1("\n".join(hidden).encode()).hexdigest()[:10]
     target = state / f"mask-v{MASK_VERSION}-{key}"
     if target.is_dir():
         return target
     state.mkdir(parents=True, exist_ok=True)
     staging = state / f".mask-{uuid.uuid4().hex}"
     try:
-        _build_mask(staging, Path(host_root))
+        _build_mask(staging, Path(host_root), hidden)
         os.rename(staging, target)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
