@@ -26,7 +26,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from coachgym.training.config import RunSettings
 from coachgym.training.evaluate import evaluate_policy, make_env, play, summarize
 from coachgym.training.losses import Batch, importance_sampled_pg_loss, pad_episodes, token_logprobs
-from coachgym.training.policy import EpisodeTokens, PolicyAgent, vision_inputs
+from coachgym.training.policy import EpisodeTokens, PolicyAgent, text_tokenizer, vision_inputs, vlm_processor
 from coachgym.training.reporting import MetricsReporter
 from coachgym.training.sft import load_model
 from coachgym.trajectories.records import Trajectory
@@ -134,8 +134,8 @@ def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnP
            tokenizer: Any) -> tuple[float, dict[str, float]]:
     """Advantages for the whole round, then minibatch importance-sampled PG steps over its rows
     (episodes, or the turns of VLM episodes with their screenshots)."""
-    processor = tokenizer if hasattr(tokenizer, "image_token") else None
-    batch = pad_episodes(tokens, getattr(tokenizer, "tokenizer", tokenizer).pad_token_id or 0)
+    processor = vlm_processor(tokenizer)
+    batch = pad_episodes(tokens, text_tokenizer(tokenizer).pad_token_id or 0)
     advantages, extra = advantage(batch, trajectories, [t.task_id for t in trajectories])
     model.train()
     losses = []

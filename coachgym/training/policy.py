@@ -70,6 +70,17 @@ def policy_logits(model: PreTrainedModel, logits: torch.Tensor) -> torch.Tensor:
     return logits
 
 
+def vlm_processor(tokenizer: Any) -> Any | None:
+    """`tokenizer` itself when it is a CrossAttnVLM processor (what `load_model` returns for a VLM
+    checkpoint in place of a tokenizer), else None: training code takes either and branches on this."""
+    return tokenizer if hasattr(tokenizer, "image_token") else None
+
+
+def text_tokenizer(tokenizer: Any) -> PreTrainedTokenizerBase:
+    """The text tokenizer: the one inside a VLM processor, or `tokenizer` itself."""
+    return getattr(tokenizer, "tokenizer", tokenizer)
+
+
 def vision_inputs(processor: Any, images: list[np.ndarray | None]) -> dict[str, torch.Tensor]:
     """`pixel_values` and `high_res_pixel_values` for the rows that have a screenshot, in row order
     (what a CrossAttnVLM expects next to a batch of rows); empty when none has one."""
@@ -88,8 +99,8 @@ class PolicyAgent(Agent):
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase | Any, temperature: float = 1.0,
                  greedy: bool = False, max_new_tokens: int = 64, max_context: int = 2048,
                  prompts: PromptBuilder | None = None, seed: int = 0, name: str = "policy"):
-        self.processor = tokenizer if hasattr(tokenizer, "image_token") else None
-        tokenizer = getattr(self.processor, "tokenizer", tokenizer)
+        self.processor = vlm_processor(tokenizer)
+        tokenizer = text_tokenizer(tokenizer)
         if self.processor is None and tokenizer.chat_template is None:
             raise ValueError("The tokenizer has no chat template; PolicyAgent renders turns with it. "
                              "Set tokenizer.chat_template (see coachgym.training.tiny.CHAT_TEMPLATE).")

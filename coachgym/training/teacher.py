@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from transformers import PreTrainedTokenizerBase
 
 from coachgym.training.losses import token_logprobs
-from coachgym.training.policy import vision_inputs
+from coachgym.training.policy import text_tokenizer, vision_inputs, vlm_processor
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
 
@@ -62,7 +62,7 @@ def same_tokenizer(student: PreTrainedTokenizerBase, teacher: PreTrainedTokenize
 
 def _image_tokens(tokenizer: Any) -> int | None:
     """Placeholder tokens per image when `tokenizer` is a VLM processor, else None."""
-    return getattr(tokenizer, "image_seq_length", None) if hasattr(tokenizer, "image_token") else None
+    return getattr(vlm_processor(tokenizer), "image_seq_length", None)
 
 
 class HFTeacher:
@@ -72,9 +72,8 @@ class HFTeacher:
         from coachgym.training.sft import load_model
 
         model, tokenizer = load_model(Path(path))
-        self.processor = tokenizer if _image_tokens(tokenizer) is not None else None
-        problem = same_tokenizer(getattr(student_tokenizer, "tokenizer", student_tokenizer),
-                                 getattr(tokenizer, "tokenizer", tokenizer))
+        self.processor = vlm_processor(tokenizer)
+        problem = same_tokenizer(text_tokenizer(student_tokenizer), text_tokenizer(tokenizer))
         student_images, teacher_images = _image_tokens(student_tokenizer), _image_tokens(tokenizer)
         if not problem and student_images is not None and student_images != teacher_images:
             problem = (f"the student reads screenshots as {student_images} image tokens, the teacher as "

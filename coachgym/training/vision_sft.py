@@ -96,10 +96,11 @@ def run_vision_sft(config, model: Any = None, processor: Any = None) -> Path:
     from coachgym.training.sft import CoachSFTTrainer, newest_checkpoint, sft_arguments
 
     if model is None or processor is None:
+        from coachgym.training.policy import vlm_processor
         from coachgym.training.sft import load_model
 
         model, processor = load_model(config.model)
-        if not hasattr(processor, "image_token"):
+        if vlm_processor(processor) is None:
             raise ValueError(f"{config.model} is not a CrossAttnVLM checkpoint; `vision: true` needs one.")
     parts = []
     for source in config.data:
