@@ -34,8 +34,7 @@ from coachgym.training.rl import RLConfig, reward_advantage
 from coachgym.training.sft import SFTRunConfig, load_model, train_sft
 from coachgym.training.tasks import small_guess_suite
 from coachgym.training.teacher import HFTeacher, TeacherSettings
-from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
-from coachgym.trajectories.convert import to_messages
+from coachgym.training.tiny import build_model, build_tokenizer, save_tiny, trajectory_texts
 from coachgym.trajectories.rollout import run_episode
 from coachgym.trajectories.store import TrajectoryStore
 
@@ -138,7 +137,7 @@ def main() -> None:
         for task_id in suite.ids():
             store.append(run_episode(env, ScriptedAgent(), task_id, 0))
         demos, _ = store.load()
-        tokenizer = build_tokenizer("\n".join(m["content"] for m in to_messages(t)) for t in demos)
+        tokenizer = build_tokenizer(trajectory_texts(demos))
         teacher = sft(save_tiny(build_model(tokenizer, 64, 2, seed=0), tokenizer, tmp / "t0"), store.folder,
                       tmp / "teacher", args.teacher_steps)
         warm = sft(save_tiny(build_model(tokenizer, 48, 2, seed=1), tokenizer, tmp / "s0"), store.folder,

@@ -11,7 +11,7 @@ must not grow training logic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,14 @@ CHAT_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}"
 )
+
+
+def trajectory_texts(trajectories: Iterable[Any]) -> Iterator[str]:
+    """One text per trajectory, its chat messages joined by newlines: what a tiny tokenizer is
+    trained on so that its merges fit the prompts and actions it will see."""
+    from coachgym.trajectories.convert import to_messages
+
+    return ("\n".join(m["content"] for m in to_messages(t)) for t in trajectories)
 
 
 def build_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrainedTokenizerFast:

@@ -9,8 +9,7 @@ import torch
 from coachgym.agents.scripted import ScriptedAgent
 from coachgym.training.evaluate import make_env
 from coachgym.training.tasks import small_guess_suite
-from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
-from coachgym.trajectories.convert import to_messages
+from coachgym.training.tiny import build_model, build_tokenizer, save_tiny, trajectory_texts
 from coachgym.trajectories.rollout import run_episode
 from coachgym.trajectories.store import TrajectoryStore
 
@@ -33,7 +32,7 @@ def demo_store(tmp_path_factory, suite):
 @pytest.fixture(scope="session")
 def tokenizer(demo_store):
     trajectories, _ = demo_store.load()
-    return build_tokenizer("\n".join(m["content"] for m in to_messages(t)) for t in trajectories)
+    return build_tokenizer(trajectory_texts(trajectories))
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ from coachgym.training.rl import RLConfig, run_rl
 from coachgym.training.sft import load_model
 from coachgym.training.tasks import small_guess_suite
 from coachgym.training.teacher import HFTeacher, TeacherSettings, TokenizerMismatch
-from coachgym.training.tiny import build_vlm, build_vlm_tokenizer, save_tiny
-from coachgym.trajectories.convert import to_messages
+from coachgym.training.tiny import build_vlm, build_vlm_tokenizer, save_tiny, trajectory_texts
 
 TASKS = ["small-guess-8-3", "small-guess-8-6"]
 
@@ -32,7 +31,7 @@ def screen_suite(tmp_path_factory):
 @pytest.fixture(scope="module")
 def vlm_tokenizer(demo_store):
     trajectories, _ = demo_store.load()
-    return build_vlm_tokenizer("\n".join(m["content"] for m in to_messages(t)) for t in trajectories)
+    return build_vlm_tokenizer(trajectory_texts(trajectories))
 
 
 @pytest.fixture(scope="module")
