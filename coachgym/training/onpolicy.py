@@ -4,7 +4,9 @@ Each iteration the current student plays `samples_per_task` episodes of several 
 the shared rollout loop (`trajectories.rollout.run_episode`), keeping the exact tokens it
 sampled and their sampling log-probs. An advantage function turns the episodes into per-token
 advantages (the only difference between `distill` and `rl`), and the student is updated with the
-importance-sampled policy-gradient loss on its own tokens. Checkpoints hold the weights, the
+importance-sampled policy-gradient loss on its own tokens; a distillation run may add the exact
+reverse KL to a local teacher's whole distribution at those tokens (`TeacherDistributions`), a
+loss at fixed contexts that, unlike the importance ratio, stays valid over many epochs. Checkpoints hold the weights, the
 optimizer and the counters, so a killed run resumes where it stopped. A CrossAttnVLM checkpoint
 (loaded with its processor) plays with screenshots and trains on one row per turn, each with its
 screenshot; the loop itself does not change. This module must not define advantages itself.
@@ -25,13 +27,15 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from coachgym.training.config import RunSettings
 from coachgym.training.evaluate import evaluate_policy, make_env, play, summarize
-from coachgym.training.losses import Batch, importance_sampled_pg_loss, pad_episodes, token_logprobs
+from coachgym.training.losses import (Batch, importance_sampled_pg_loss, next_token_logits, pad_episodes,
+                                     reverse_kl_loss, sampled_logprobs)
 from coachgym.training.policy import EpisodeTokens, PolicyAgent, text_tokenizer, vision_inputs, vlm_processor
 from coachgym.training.reporting import MetricsReporter
 from coachgym.training.sft import load_model
 from coachgym.trajectories.records import Trajectory
 
 AdvantageFn = Callable[[Batch, list[Trajectory], list[str]], tuple[torch.Tensor, dict[str, float]]]
+TeacherDistributions = Callable[[torch.Tensor, torch.Tensor, list | None], torch.Tensor]
 
 
 class OnPolicySettings(RunSettings):
@@ -48,8 +52,9 @@ class OnPolicySettings(RunSettings):
     max_context: int = Field(default=2048, description="Episode token budget; beyond it the episode ends.")
     learning_rate: float = 1e-4
     minibatch_size: int = Field(default=8, ge=1, description="Episodes (for a VLM: turns) per optimizer step.")
-    epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes (>1 relies on "
-                                  "the importance ratio).")
+    epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes. >1 relies on "
+                                  "the importance ratio, which one-sample advantages overfit (in perf/opd_vs_rl "
+                                  "both collapsed); distillation with kl_estimator 'full' has none and profits.")
     max_grad_norm: float = 1.0
     eval_every: int = Field(default=0, description="Greedy evaluation on `suite` every N rounds (0 = never).")
     save_every: int = Field(default=10, description="Checkpoint every N rounds (and at the end).")
@@ -69,9 +74,11 @@ class IterationLog(BaseModel):
 
 def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: PreTrainedModel | None = None,
                     tokenizer: PreTrainedTokenizerBase | None = None,
-                    on_iteration: Callable[[IterationLog], None] | None = None) -> Path:
+                    on_iteration: Callable[[IterationLog], None] | None = None,
+                    teacher_distributions: TeacherDistributions | None = None) -> Path:
     """Run the loop; returns `output_dir/final`. `model`/`tokenizer` default to `config.model`;
-    for a CrossAttnVLM, `tokenizer` is its processor."""
+    for a CrossAttnVLM, `tokenizer` is its processor. `teacher_distributions(ids, attention_mask,
+    images)`: when given, every update also minimises the exact reverse KL to it."""
     if model is None or tokenizer is None:
         model, tokenizer = load_model(config.model)
     output = Path(config.output_dir)
@@ -104,7 +111,8 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
         if not episodes:
             continue
         trajectories, tokens = [t for t, _ in episodes], [e for _, e in episodes]
-        loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer)
+        loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer,
+                             teacher_distributions)
         rollout = summarize(trajectories)
         counters["env_steps"] += rollout.env_steps
         counters["sampled_tokens"] += sum(sum(e.mask) for e in tokens)
@@ -131,29 +139,36 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
 
 def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnPolicySettings,
            tokens: list[EpisodeTokens], trajectories: list[Trajectory], advantage: AdvantageFn,
-           tokenizer: Any) -> tuple[float, dict[str, float]]:
+           tokenizer: Any, teacher_distributions: TeacherDistributions | None = None) -> tuple[float, dict[str, float]]:
     """Advantages for the whole round, then minibatch importance-sampled PG steps over its rows
-    (episodes, or the turns of VLM episodes with their screenshots)."""
+    (episodes, or the turns of VLM episodes with their screenshots), plus the exact reverse KL to
+    `teacher_distributions` when given (reported as `reverse_kl`, the mean over the round's steps)."""
     processor = vlm_processor(tokenizer)
     batch = pad_episodes(tokens, text_tokenizer(tokenizer).pad_token_id or 0)
     advantages, extra = advantage(batch, trajectories, [t.task_id for t in trajectories])
     model.train()
-    losses = []
+    losses, divergences = [], []
     count = len(batch["ids"])
     for _ in range(config.epochs_per_batch):
         order = torch.randperm(count)
         for start in range(0, count, config.minibatch_size):
             rows = order[start:start + config.minibatch_size]
-            images = vision_inputs(processor, [batch["images"][i] for i in rows]) if "images" in batch else {}
-            logprobs = token_logprobs(model, batch["ids"][rows], batch["attention_mask"][rows], config.temperature,
-                                      **images)
-            loss = importance_sampled_pg_loss(logprobs, batch["sampler_logprobs"][rows], advantages[rows],
-                                              batch["mask"][rows])
+            ids, attention, mask = batch["ids"][rows], batch["attention_mask"][rows], batch["mask"][rows]
+            row_images = [batch["images"][i] for i in rows] if "images" in batch else None
+            logits = next_token_logits(model, ids, attention, **vision_inputs(processor, row_images or []))
+            logprobs = sampled_logprobs(model, logits, ids, config.temperature)
+            loss = importance_sampled_pg_loss(logprobs, batch["sampler_logprobs"][rows], advantages[rows], mask)
+            if teacher_distributions is not None:
+                divergence = reverse_kl_loss(logits, teacher_distributions(ids, attention, row_images), mask)
+                divergences.append(float(divergence.detach()))
+                loss = loss + divergence
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step()
             losses.append(float(loss.detach()))
+    if divergences:
+        extra = extra | {"reverse_kl": sum(divergences) / len(divergences)}
     return sum(losses) / len(losses), extra
 
 

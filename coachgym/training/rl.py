@@ -7,13 +7,14 @@ tokens. This module must not sample or define the loss.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from pydantic import Field
 
 from coachgym.training.losses import group_baseline_advantages
-from coachgym.training.onpolicy import AdvantageFn, Batch, OnPolicySettings, train_on_policy
+from coachgym.training.onpolicy import AdvantageFn, Batch, IterationLog, OnPolicySettings, train_on_policy
 from coachgym.trajectories.records import Trajectory
 
 
@@ -32,6 +33,7 @@ def reward_advantage(scale_by_std: bool = False) -> AdvantageFn:
     return advantage
 
 
-def run_rl(config: RLConfig) -> Path:
-    """Train `config.model` on env rewards; returns the final checkpoint folder."""
-    return train_on_policy(config, reward_advantage(config.scale_by_std))
+def run_rl(config: RLConfig, on_iteration: Callable[[IterationLog], None] | None = None) -> Path:
+    """Train `config.model` on env rewards; returns the final checkpoint folder. `on_iteration`
+    sees every round's log."""
+    return train_on_policy(config, reward_advantage(config.scale_by_std), on_iteration=on_iteration)

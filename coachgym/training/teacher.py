@@ -21,7 +21,7 @@ import torch
 from pydantic import BaseModel, Field
 from transformers import PreTrainedTokenizerBase
 
-from coachgym.training.losses import token_logprobs
+from coachgym.training.losses import next_token_logits, sampled_logprobs
 from coachgym.training.policy import text_tokenizer, vision_inputs, vlm_processor
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
@@ -84,6 +84,7 @@ class HFTeacher:
                                     "student, a CrossAttnVLM with the same image token count).")
         self.model = model.eval()
         self.batch_size = batch_size
+        self.vocab = len(text_tokenizer(student_tokenizer))
 
     @torch.no_grad()
     def score(self, sequences: list[list[int]], images: Images = None) -> list[list[float]]:
@@ -94,9 +95,18 @@ class HFTeacher:
             ids = torch.tensor([s + [0] * (length - len(s)) for s in chunk])
             attention = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])
             vision = vision_inputs(self.processor, images[start:start + self.batch_size]) if images else {}
-            logprobs = token_logprobs(self.model, ids, attention, **vision).cpu()
+            logprobs = sampled_logprobs(self.model, next_token_logits(self.model, ids, attention, **vision), ids).cpu()
             scores += [row[: len(s)].tolist() for row, s in zip(logprobs, chunk)]
         return scores
+
+    @torch.no_grad()
+    def distributions(self, ids: torch.Tensor, attention_mask: torch.Tensor, images: Images = None) -> torch.Tensor:
+        """The teacher's whole next-token log-distribution at every position of padded rows
+        (`out[b, t]` for token t + 1), over the student tokenizer's ids only: what the exact
+        reverse KL (`losses.reverse_kl_loss`) compares the student with."""
+        vision = vision_inputs(self.processor, images) if images else {}
+        logits = next_token_logits(self.model, ids, attention_mask, **vision)
+        return torch.log_softmax(logits[..., : self.vocab], dim=-1)
 
 
 class ServerTeacher:

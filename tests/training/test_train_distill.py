@@ -11,8 +11,10 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from coachgym.training.distill import DistillConfig, distill_advantage, run_distill
 from coachgym.training.evaluate import make_env, play
-from coachgym.training.losses import group_baseline_advantages, importance_sampled_pg_loss, pad_episodes, token_logprobs
+from coachgym.training.losses import (group_baseline_advantages, importance_sampled_pg_loss, next_token_logits,
+                                     pad_episodes, reverse_kl_loss, token_logprobs)
 from coachgym.training.policy import PolicyAgent
+from coachgym.training.onpolicy import update
 from coachgym.training.rl import RLConfig, run_rl
 from coachgym.training.teacher import HFTeacher, TeacherSettings, TokenizerMismatch
 from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
@@ -77,6 +79,69 @@ def test_train_pg_loss_gradient_is_the_reverse_kl_gradient_on_a_toy_distribution
     assert grad.abs().sum() > 0
 
 
+def test_train_full_reverse_kl_is_the_exact_divergence_and_its_gradient():
+    """`kl_estimator: full` minimises what the one-sample advantage estimates: KL(p || T) summed
+    over the vocabulary, with its exact gradient; masked positions and entries outside both
+    distributions (a VLM's image placeholder, -inf) contribute nothing, not NaN."""
+    logits = torch.tensor([[[0.3, -1.0, 2.0, 0.5, float("-inf")], [9.0, 9.0, 9.0, 9.0, float("-inf")]]],
+                          requires_grad=True)
+    teacher = torch.log_softmax(torch.tensor([1.0, 0.0, -1.0, 2.0, float("-inf")]), 0)
+    mask = torch.tensor([[0.0, 1.0, 0.0]])  # position t scores token t: only the first distribution counts
+    loss = reverse_kl_loss(logits, torch.stack([teacher, teacher])[None], mask)
+    (grad,) = torch.autograd.grad(loss, logits)
+    probs = torch.softmax(logits[0, 0, :4], 0)
+    reverse_kl = (probs * (torch.log(probs) - teacher[:4])).sum()
+    assert float(loss.detach()) == pytest.approx(float(reverse_kl.detach()), abs=1e-6)
+    (expected,) = torch.autograd.grad(reverse_kl, logits)
+    assert torch.allclose(grad[0, 0, :4], expected[0, 0, :4], atol=1e-6)
+    assert torch.isfinite(grad).all() and grad[0, 1].abs().sum() == 0 and grad[0, 0, 4] == 0
+
+
+def test_train_teacher_distributions_agree_with_its_scores(student_rollouts, teacher_path):
+    _, tokenizer, episodes = student_rollouts
+    teacher = HFTeacher(teacher_path, tokenizer)
+    batch = pad_episodes([e for _, e in episodes], tokenizer.pad_token_id)
+    distributions = teacher.distributions(batch["ids"], batch["attention_mask"])
+    assert distributions.shape[-1] == len(tokenizer)
+    assert torch.allclose(distributions.exp().sum(-1), torch.ones(distributions.shape[:2]), atol=1e-5)
+    picked = distributions.gather(-1, batch["ids"][:, 1:, None]).squeeze(-1)
+    for row, (_, tokens) in enumerate(episodes):
+        scores = teacher.score([tokens.ids])[0]
+        assert picked[row, : len(tokens.ids) - 1].tolist() == pytest.approx(scores[1:], abs=1e-5)
+
+
+def test_train_full_kl_updates_pull_the_student_onto_the_teacher(student_rollouts, teacher_path):
+    """Many epochs at the same contexts: the exact KL falls steadily (the one-sample advantage's
+    importance ratio would be overfit there)."""
+    model, tokenizer, episodes = student_rollouts
+    student = AutoModelForCausalLM.from_pretrained(model.name_or_path)
+    teacher = HFTeacher(teacher_path, tokenizer)
+    batch = pad_episodes([e for _, e in episodes], tokenizer.pad_token_id)
+    config = DistillConfig(model=model.name_or_path, output_dir="unused", suite="small-guess", learning_rate=3e-3,
+                           epochs_per_batch=10, minibatch_size=2, teacher=TeacherSettings(model=str(teacher_path)),
+                           kl_estimator="full")
+    optimizer = torch.optim.AdamW(student.parameters(), lr=config.learning_rate)
+
+    def divergence() -> float:
+        with torch.no_grad():
+            logits = next_token_logits(student, batch["ids"], batch["attention_mask"])
+        return float(reverse_kl_loss(logits, teacher.distributions(batch["ids"], batch["attention_mask"]),
+                                     batch["mask"]))
+
+    before = divergence()
+    rewardless = distill_advantage(teacher, kl_estimator="full")
+    _, extra = update(student, optimizer, config, [e for _, e in episodes], [t for t, _ in episodes], rewardless,
+                      tokenizer, teacher.distributions)
+    assert divergence() < 0.5 * before
+    assert 0 < extra["reverse_kl"] < before * 1.01  # the mean over the round's steps, which start at `before`
+
+
+def test_train_full_kl_refuses_a_teacher_server():
+    with pytest.raises(ValueError, match="whole next-token distribution.*hf"):
+        DistillConfig(model="s", output_dir="o", suite="small-guess", kl_estimator="full",
+                      teacher=TeacherSettings(kind="server", model="t", base_url="http://localhost:8000/v1"))
+
+
 def test_train_group_baseline_centres_rewards_per_task():
     mask = torch.ones(4, 2)
     advantages = group_baseline_advantages([1.0, 0.0, 1.0, 1.0], ["a", "a", "b", "b"], mask)
@@ -106,6 +171,10 @@ def test_train_distill_and_rl_loops_run_checkpoint_and_resume(tmp_path, student_
     logs = [json.loads(line) for line in (tmp_path / "distill" / "metrics.jsonl").read_text().splitlines()]
     assert [log["iteration"] for log in logs] == [1, 2, 3]
     assert logs[2]["env_steps"] > logs[1]["env_steps"]
+    full = distill.model_copy(update={"output_dir": tmp_path / "full", "kl_estimator": "full", "epochs_per_batch": 2})
+    logs = []
+    run_distill(full, on_iteration=logs.append)
+    assert [log.iteration for log in logs] == [1, 2] and all(log.extra["reverse_kl"] > 0 for log in logs)
     rl_final = run_rl(RLConfig(output_dir=tmp_path / "rl", **{**common, "report_to": ["tensorboard"]}))
     assert (rl_final / "config.json").exists()
     events = EventAccumulator(str(tmp_path / "rl" / "runs")).Reload()

@@ -87,8 +87,13 @@ def test_train_vlm_turn_rows_keep_sampled_ids_and_logprobs_match_with_the_screen
 def test_train_vlm_distill_advantage_is_teacher_minus_student_given_the_images(vlm_rollouts, vlm_teacher):
     _, processor, episodes, _ = vlm_rollouts
     batch = pad_episodes([e for _, e in episodes], processor.tokenizer.pad_token_id)
-    advantages, _ = distill_advantage(HFTeacher(vlm_teacher, processor))(
-        batch, [t for t, _ in episodes], [t.task_id for t, _ in episodes])
+    scorer = HFTeacher(vlm_teacher, processor)
+    advantages, _ = distill_advantage(scorer)(batch, [t for t, _ in episodes], [t.task_id for t, _ in episodes])
+    whole = scorer.distributions(batch["ids"], batch["attention_mask"], batch["images"])  # kl_estimator: full
+    picked = whole.gather(-1, batch["ids"][:, 1:, None]).squeeze(-1)
+    sampled = batch["mask"][:, 1:].bool()  # placeholders are -inf there, outside the mask
+    assert torch.allclose(picked[sampled] - batch["sampler_logprobs"][:, 1:][sampled], advantages[:, 1:][sampled],
+                          atol=1e-4)
     teacher, teacher_processor = load_model(vlm_teacher)
     rows = [row for _, e in episodes for row in e.rows()]
     for index, row in enumerate(rows):
@@ -128,5 +133,8 @@ def test_train_vlm_distill_and_rl_update_checkpoint_and_resume(tmp_path, vlm_stu
     run_distill(config.model_copy(update={"iterations": 3}))  # resumes at checkpoint-2: one more round
     logs = [json.loads(line) for line in (tmp_path / "distill" / "metrics.jsonl").read_text().splitlines()]
     assert [log["iteration"] for log in logs] == [1, 2, 3] and logs[2]["env_steps"] > logs[1]["env_steps"]
+    exact, logs = config.model_copy(update={"output_dir": tmp_path / "full", "iterations": 1, "kl_estimator": "full"}), []
+    run_distill(exact, on_iteration=logs.append)  # the teacher's whole distributions, given the same screenshots
+    assert len(logs) == 1 and 0 < logs[0].extra["reverse_kl"] < float("inf")
     rl_final = run_rl(RLConfig(output_dir=tmp_path / "rl", **{**common, "iterations": 1}))
     assert load_model(rl_final)[1].image_seq_length == 4
