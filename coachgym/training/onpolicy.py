@@ -101,6 +101,7 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
     agent = PolicyAgent(model, tokenizer, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
                         max_context=config.max_context, seed=config.seed + start)
     rng = random.Random(config.seed + start)
+    shuffle = torch.Generator().manual_seed(config.seed + start)  # minibatch order: reproducible per seed
     metrics = MetricsReporter(output, config.report_to, config.model_dump(mode="json"))
     bar = tqdm(range(start, config.iterations), initial=start, total=config.iterations, disable=not config.progress,
                desc="on-policy", unit="it", dynamic_ncols=True)
@@ -112,7 +113,7 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
             continue
         trajectories, tokens = [t for t, _ in episodes], [e for _, e in episodes]
         loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer,
-                             teacher_distributions)
+                             teacher_distributions, shuffle)
         rollout = summarize(trajectories)
         counters["env_steps"] += rollout.env_steps
         counters["sampled_tokens"] += sum(sum(e.mask) for e in tokens)
@@ -139,7 +140,8 @@ def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: Pre
 
 def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnPolicySettings,
            tokens: list[EpisodeTokens], trajectories: list[Trajectory], advantage: AdvantageFn,
-           tokenizer: Any, teacher_distributions: TeacherDistributions | None = None) -> tuple[float, dict[str, float]]:
+           tokenizer: Any, teacher_distributions: TeacherDistributions | None = None,
+           shuffle: torch.Generator | None = None) -> tuple[float, dict[str, float]]:
     """Advantages for the whole round, then minibatch importance-sampled PG steps over its rows
     (episodes, or the turns of VLM episodes with their screenshots), plus the exact reverse KL to
     `teacher_distributions` when given (reported as `reverse_kl`, the mean over the round's steps)."""
@@ -150,7 +152,7 @@ def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnP
     losses, divergences = [], []
     count = len(batch["ids"])
     for _ in range(config.epochs_per_batch):
-        order = torch.randperm(count)
+        order = torch.randperm(count, generator=shuffle)
         for start in range(0, count, config.minibatch_size):
             rows = order[start:start + config.minibatch_size]
             ids, attention, mask = batch["ids"][rows], batch["attention_mask"][rows], batch["mask"][rows]

@@ -182,6 +182,22 @@ def test_train_distill_and_rl_loops_run_checkpoint_and_resume(tmp_path, student_
     assert {"train/loss", "train/env_steps", "train/sampled_tokens"} <= set(events.Tags()["scalars"])
 
 
+def test_train_on_policy_runs_repeat_exactly_for_a_seed(tmp_path, student_path, teacher_path):
+    """Sampling and minibatch order come from the config's seed, not the process's global RNG, so
+    a rerun (e.g. with the teacher and warm start already cached, which skips work that consumes
+    the global RNG) reproduces the run."""
+    config = DistillConfig(model=student_path, output_dir=tmp_path / "a", suite="small-guess",
+                           tasks=["small-guess-8-2"], iterations=1, tasks_per_iteration=1, samples_per_task=3,
+                           max_new_tokens=8, max_turns=2, minibatch_size=1, learning_rate=1e-2, report_to="none",
+                           progress=False, seed=7, teacher=TeacherSettings(model=str(teacher_path)))
+    weights = []
+    for name, global_seed in (("a", 0), ("b", 1)):
+        torch.manual_seed(global_seed)
+        final = run_distill(config.model_copy(update={"output_dir": tmp_path / name}))
+        weights.append(AutoModelForCausalLM.from_pretrained(final).state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_train_policy_prompts_match_the_envs_expert_format():
     """On-policy episodes must be prompted exactly like the SFT data the experts produced."""
     from types import SimpleNamespace
