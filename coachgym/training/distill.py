@@ -1,8 +1,9 @@
 """On-policy distillation (Thinking Machines, 2025): the teacher grades the student's own tokens.
 
 The student samples full multi-turn episodes; the teacher scores exactly those token ids in the
-same contexts (with the same screenshots, for a VLM student); each sampled token's advantage is `teacher_lp - student_lp` (the negative reverse
-KL, discount 0), optionally plus a weighted env-reward advantage. With a local teacher,
+same contexts (with the same screenshots, for a VLM student); each sampled token's advantage is
+`teacher_lp - student_lp` (the negative reverse KL, discount 0), optionally plus a weighted
+env-reward advantage. With a local teacher,
 `kl_estimator: full` replaces that one-sample estimate by the exact reverse KL over the whole
 vocabulary at the same positions: same expectation, no sampling noise, and, being a loss at fixed
 contexts rather than an importance-weighted one, safe to optimise for several epochs per round
@@ -48,7 +49,8 @@ class DistillConfig(OnPolicySettings):
         return self
 
 
-def distill_advantage(teacher: Teacher, reward_coef: float = 0.0, kl_estimator: KLEstimator = "sampled") -> AdvantageFn:
+def distill_advantage(teacher: Teacher, reward_coef: float = 0.0,
+                      kl_estimator: KLEstimator = "sampled") -> AdvantageFn:
     """Advantage function: teacher minus sampler log-prob on sampled tokens (+ reward term). With
     `kl_estimator='full'` only the reward term: the KL is then a loss of its own (`run_distill`)."""
 

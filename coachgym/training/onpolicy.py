@@ -6,8 +6,9 @@ sampled and their sampling log-probs. An advantage function turns the episodes i
 advantages (the only difference between `distill` and `rl`), and the student is updated with the
 importance-sampled policy-gradient loss on its own tokens; a distillation run may add the exact
 reverse KL to a local teacher's whole distribution at those tokens (`TeacherDistributions`), a
-loss at fixed contexts that, unlike the importance ratio, stays valid over many epochs. Checkpoints hold the weights, the
-optimizer and the counters, so a killed run resumes where it stopped. A CrossAttnVLM checkpoint
+loss at fixed contexts that, unlike the importance ratio, stays valid over many epochs.
+Checkpoints hold the weights, the optimizer and the counters, so a killed run resumes where it
+stopped. A CrossAttnVLM checkpoint
 (loaded with its processor) plays with screenshots and trains on one row per turn, each with its
 screenshot; the loop itself does not change. This module must not define advantages itself.
 """
