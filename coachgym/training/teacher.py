@@ -21,7 +21,7 @@ import torch
 from pydantic import BaseModel, Field
 from transformers import PreTrainedTokenizerBase
 
-from coachgym.training.losses import next_token_logits, sampled_logprobs
+from coachgym.training.losses import next_token_logits, token_logprobs
 from coachgym.training.policy import text_tokenizer, vision_inputs, vlm_processor
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
@@ -95,7 +95,7 @@ class HFTeacher:
             ids = torch.tensor([s + [0] * (length - len(s)) for s in chunk])
             attention = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])
             vision = vision_inputs(self.processor, images[start:start + self.batch_size]) if images else {}
-            logprobs = sampled_logprobs(self.model, next_token_logits(self.model, ids, attention, **vision), ids).cpu()
+            logprobs = token_logprobs(self.model, ids, attention, **vision).cpu()
             scores += [row[: len(s)].tolist() for row, s in zip(logprobs, chunk)]
         return scores
 
