@@ -80,7 +80,11 @@ class DatabaseEnv(AgentEnv):
 
     def _execute(self, action: ParsedAction) -> StepResult:
         if action.name == "answer":
-            self.answer = list(action.args["values"])
+            values = action.args["values"]
+            if not isinstance(values, list):
+                raise ActionError(f"answer takes a list of values, e.g. answer([42]) or answer([]); got "
+                                  f"{type(values).__name__} {values!r:.100}.")
+            self.answer = values
             return StepResult(text=f"Answer submitted: {self.answer!r:.300}", done=True)
         mysql_syntax = self._mysql_dialect or self.backend_kind == "mysql"
         found = sqltext.statements(action.args["query"], mysql=mysql_syntax)

@@ -1,0 +1,41 @@
+"""Fixtures every test folder may use: throwaway MariaDB/PostgreSQL servers, one per session.
+
+A server test is skipped (with the reason) only when the server binary is missing on this machine
+and $CI is unset; in CI a missing server fails the run instead of silently skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from coachgym.envs.database.servers import missing_reason, start_server
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _server(kind: str) -> Iterator[str]:
+    reason = missing_reason(kind)
+    if reason:
+        if in_ci():
+            pytest.fail(f"{reason}. CI is set, so a missing {kind} server is an error, not a skip.")
+        pytest.skip(reason)
+    server = start_server(kind)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    yield from _server("mariadb")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from _server("postgres")
