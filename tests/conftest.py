@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,16 @@ def mariadb_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     yield from _server("postgres")
+
+
+@pytest.fixture(scope="session")
+def quickstart_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """One `coachgym quickstart --small` run (its folder and printed output), shared by the tests that read it."""
+    from typer.testing import CliRunner
+
+    from coachgym.cli import app
+
+    out = tmp_path_factory.mktemp("quickstart") / "qs"
+    result = CliRunner().invoke(app, ["quickstart", "--small", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    yield out, result.output
