@@ -54,6 +54,24 @@ def test_store_appends_and_reports_a_torn_last_line(tmp_path, episodes):
     assert store.finished_keys() == {t.key for t in loaded}
 
 
+def test_collect_resume_removes_images_of_an_episode_killed_in_flight(tmp_path):
+    from coachgym.trajectories.collect import CollectConfig, collect
+    from coachgym.training.tasks import small_guess_suite
+
+    suite_path = tmp_path / "suite.json"
+    small_guess_suite(highs=(8,), screen=56).save(suite_path)
+    config = CollectConfig(env="guess", suite=str(suite_path), agent="scripted", out=tmp_path / "store",
+                           tasks=["small-guess-8-3"])
+    collect(config, progress=False)
+    store = TrajectoryStore(tmp_path / "store")
+    kept = {folder.name for folder in (store.folder / "images").iterdir()}
+    assert kept == {t.id for t in store.read()}
+    store.save_image("killed-mid-episode", 0, np.zeros((4, 4, 3), np.uint8))  # what a kill leaves behind
+    collect(config.model_copy(update={"tasks": ["small-guess-8-5"]}), progress=False)
+    left = {folder.name for folder in (store.folder / "images").iterdir()}
+    assert "killed-mid-episode" not in left and kept < left and left == {t.id for t in store.read()}
+
+
 def test_store_saves_images_beside_the_jsonl(tmp_path):
     store = TrajectoryStore(tmp_path)
     pixels = np.random.default_rng(0).integers(0, 255, (20, 10, 3), dtype=np.uint8)

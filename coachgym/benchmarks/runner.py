@@ -151,6 +151,8 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     """Play every planned episode not yet stored, then write and return `results.json`."""
     manifest, loaded = prepare(config)
     stores = {c.name: TrajectoryStore(config.out / c.name) for c in loaded}
+    for store in stores.values():
+        store.remove_orphan_images()
     finished = {name: store.finished_keys() for name, store in stores.items()}
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}

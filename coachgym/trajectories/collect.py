@@ -78,6 +78,7 @@ def plan_episodes(config: CollectConfig) -> list[tuple[str, int]]:
 def collect(config: CollectConfig, progress: bool = True) -> CollectSummary:
     store = TrajectoryStore(config.out)
     episodes = plan_episodes(config)
+    store.remove_orphan_images()
     done = store.finished_keys() if config.resume else set()
     todo = [(t, s) for t, s in episodes if (t, s, config.agent) not in done]
     bar = tqdm(total=len(episodes), initial=len(episodes) - len(todo), disable=not progress, desc=f"collect {config.env}",

@@ -3,13 +3,15 @@
 A collection run may be killed at any moment. Each episode is appended as one line and fsynced,
 so a kill loses at most the episode in flight; the reader reports (and skips) a torn last line
 instead of failing, and `finished_keys` lets a re-run resume without duplicates. Images are
-written before their line, so a line never points at a missing file.
+written before their line, so a line never points at a missing file; the images of an episode a
+kill interrupted are removed by `remove_orphan_images` when a run resumes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +58,20 @@ class TrajectoryStore:
             handle.write(line.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
+
+    def remove_orphan_images(self) -> int:
+        """Delete image folders of episodes that never reached the store (killed mid-episode); returns how many.
+
+        Call it only while no episode of this store is in flight, i.e. before a run starts its workers.
+        """
+        images = self.folder / "images"
+        if not images.is_dir():
+            return 0
+        stored = {t.id for t in self.read()}
+        orphans = [folder for folder in images.iterdir() if folder.is_dir() and folder.name not in stored]
+        for folder in orphans:
+            shutil.rmtree(folder, ignore_errors=True)
+        return len(orphans)
 
     def _repair_torn_tail(self, handle) -> None:
         """A kill mid-write can leave a last line without its newline; start a fresh line after it."""
