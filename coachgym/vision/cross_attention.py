@@ -18,7 +18,7 @@ from torch import nn
 from transformers.cache_utils import Cache
 from transformers.modeling_layers import GradientCheckpointingLayer
 
-from coachgym.vision.configuration_crossattn_vlm import CrossAttnVLMConfig
+from .configuration_crossattn_vlm import CrossAttnVLMConfig  # relative: shipped as remote code
 
 #: Submodules a host decoder layer must have (the Llama family: Llama, Qwen2/3, Mistral, ...).
 HOST_LAYER_PARTS = ("input_layernorm", "self_attn", "post_attention_layernorm", "mlp")

@@ -21,9 +21,12 @@ from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-from coachgym.vision.cache_names import CACHE_FIELD, cache_argument, incoming_cache
-from coachgym.vision.configuration_crossattn_vlm import CrossAttnVLMConfig
-from coachgym.vision.cross_attention import CrossAttnDecoderLayer
+# Relative imports: `save_pretrained` ships this file and its relative imports as remote code (see
+# `coachgym.vision.__init__`), and they must load where coachgym is not installed.
+from .cache_names import CACHE_FIELD, cache_argument, incoming_cache
+from .configuration_crossattn_vlm import CrossAttnVLMConfig
+from .cross_attention import CrossAttnDecoderLayer
+from .parts import compose_from_parts
 
 
 class LowResProjector(nn.Module):
@@ -222,8 +225,6 @@ class CrossAttnVLMForConditionalGeneration(CrossAttnVLMPreTrainedModel, Generati
     @classmethod
     def from_parts(cls, lm: str, vision: str, high_res_vision: str, **kwargs: Any) -> CrossAttnVLMForConditionalGeneration:
         """Compose pretrained LM / low-res / high-res checkpoints (hub ids or local paths); see `parts`."""
-        from coachgym.vision.parts import compose_from_parts
-
         return compose_from_parts(cls, lm=lm, vision=vision, high_res_vision=high_res_vision, **kwargs)
 
     def forward(
