@@ -19,7 +19,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPast
 
 NEW_NAME, OLD_NAME = "cache", "past_key_values"
 
-#: Field of the transformers output dataclasses (`BaseModelOutputWithPast`, `CausalLMOutputWithPast`) that holds the cache.
+#: The cache's field in transformers' output dataclasses (`BaseModelOutputWithPast`, `CausalLMOutputWithPast`).
 CACHE_FIELD = NEW_NAME if NEW_NAME in {f.name for f in dataclasses.fields(BaseModelOutputWithPast)} else OLD_NAME
 
 
