@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -105,27 +106,41 @@ def traj_stats(store: Path = typer.Argument(..., help="Store folder or .jsonl fi
     console.print(table)
 
 
+class ExportFormat(str, Enum):
+    agentinstruct = "agentinstruct"
+    hf = "hf"
+
+
 @traj_app.command("export")
 def traj_export(
     store: Path = typer.Argument(..., help="Store folder or .jsonl file."),
-    out: Path = typer.Option(..., help="Output: a .jsonl of AgentInstruct rows, or a folder for a HF dataset."),
+    out: Path = typer.Option(..., help="Output: a .jsonl file (agentinstruct) or a folder (hf)."),
+    export_format: Optional[ExportFormat] = typer.Option(
+        None, "--format",
+        help="agentinstruct: JSONL `conversations` rows. hf: a datasets folder TRL's SFTTrainer trains on as is "
+        "(chat `messages`; screenshots as an Image column with matching image parts). "
+        "Default: agentinstruct for a .jsonl --out, hf otherwise.",
+    ),
     success_only: bool = typer.Option(False, help="Keep successful episodes only."),
     min_reward: Optional[float] = typer.Option(None, help="Keep episodes with at least this reward."),
 ) -> None:
     """Export trajectories as AgentInstruct `conversations` rows or a Hugging Face dataset."""
     from coachgym.trajectories.convert import to_agentinstruct, to_dataset
     from coachgym.trajectories.filters import TrajectoryFilter
+    from coachgym.trajectories.store import TrajectoryStore
 
     keep = TrajectoryFilter(success=True if success_only else None, min_reward=min_reward)
     trajectories = list(keep.apply(_load_store(store)))
-    if out.suffix == ".jsonl":
+    if export_format is None:
+        export_format = ExportFormat.agentinstruct if out.suffix == ".jsonl" else ExportFormat.hf
+    if export_format is ExportFormat.agentinstruct:
         out.parent.mkdir(parents=True, exist_ok=True)
         with open(out, "w", encoding="utf-8") as handle:
             for trajectory in trajectories:
                 handle.write(json.dumps(to_agentinstruct(trajectory), ensure_ascii=False) + "\n")
     else:
-        to_dataset(trajectories).save_to_disk(str(out))
-    console.print(f"exported {len(trajectories)} trajectories -> {out}")
+        to_dataset(trajectories, image_root=TrajectoryStore(store).folder).save_to_disk(str(out))
+    console.print(f"exported {len(trajectories)} trajectories -> {out} ({export_format.value})")
 
 
 @traj_app.command("view")

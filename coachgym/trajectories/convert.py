@@ -4,29 +4,45 @@ The exchange format is AgentInstruct's `conversations` rows (ShareGPT style: `fr
 `human` or `gpt`, `loss` marks the turns to learn), which AgentTuning, FastChat and TRL
 pipelines read. Conversion is lossless for every field that format carries, both ways:
 leading system turns <-> `system_prompt`; each human/gpt pair <-> one `Step`; a trailing human
-turn <-> `final_observation`.
+turn <-> `final_observation`. `to_dataset` makes the Hugging Face dataset TRL's `SFTTrainer`
+reads as is, multimodal when the steps have screenshots.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coachgym.trajectories.records import Step, Trajectory
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
+ROLES = {"system": "system", "human": "user", "gpt": "assistant"}
+
+
+class Turn(NamedTuple):
+    speaker: str  # AgentInstruct `from`: system, human or gpt
+    text: str
+    loss: bool
+    image: str | None  # screenshot shown with this turn, relative to the store folder
+
+
+def turns(trajectory: Trajectory) -> Iterator[Turn]:
+    """The conversation turn by turn; every export format derives from this one ordering."""
+    if trajectory.system_prompt is not None:
+        yield Turn("system", trajectory.system_prompt, False, None)
+    for step in trajectory.steps:
+        yield Turn("human", step.observation, False, step.image)
+        yield Turn("gpt", step.action, step.train, None)
+    if trajectory.final_observation is not None:
+        yield Turn("human", trajectory.final_observation, False, None)
+
 
 def to_agentinstruct(trajectory: Trajectory) -> dict[str, Any]:
-    turns: list[dict[str, Any]] = []
-    if trajectory.system_prompt is not None:
-        turns.append({"from": "system", "loss": False, "value": trajectory.system_prompt})
-    for step in trajectory.steps:
-        turns.append({"from": "human", "loss": False, "value": step.observation})
-        turns.append({"from": "gpt", "loss": step.train, "value": step.action})
-    if trajectory.final_observation is not None:
-        turns.append({"from": "human", "loss": False, "value": trajectory.final_observation})
-    return {"id": trajectory.id, "conversations": turns}
+    conversations = [{"from": t.speaker, "loss": t.loss, "value": t.text} for t in turns(trajectory)]
+    return {"id": trajectory.id, "conversations": conversations}
 
 
 def from_agentinstruct(row: dict[str, Any], env: str = "unknown", agent: str = "dataset") -> Trajectory:
@@ -62,31 +78,63 @@ def from_agentinstruct(row: dict[str, Any], env: str = "unknown", agent: str = "
     )
 
 
-def to_messages(trajectory: Trajectory) -> list[dict[str, str]]:
-    """OpenAI/transformers chat messages (`role`/`content`) for the same conversation."""
-    roles = {"system": "system", "human": "user", "gpt": "assistant"}
-    return [{"role": roles[t["from"]], "content": t["value"]} for t in to_agentinstruct(trajectory)["conversations"]]
+def to_messages(trajectory: Trajectory, image_parts: bool = False) -> list[dict[str, Any]]:
+    """OpenAI/transformers chat messages (`role`/`content`) for the same conversation.
+
+    With `image_parts`, every content is a list of parts (the multimodal chat form) and a turn
+    shown with a screenshot starts with an `{"type": "image"}` part, so parts and images line up.
+    """
+    if not image_parts:
+        return [{"role": ROLES[t.speaker], "content": t.text} for t in turns(trajectory)]
+    return [
+        {
+            "role": ROLES[t.speaker],
+            "content": [{"type": "image"}] * (t.image is not None) + [{"type": "text", "text": t.text}],
+        }
+        for t in turns(trajectory)
+    ]
 
 
-def to_dataset(trajectories: list[Trajectory]) -> Dataset:
-    """A `datasets.Dataset` with AgentInstruct `conversations`, chat `messages` and metadata columns."""
-    from datasets import Dataset  # imported here: it costs seconds, and rollout workers never need it
+def _image_bytes(relative: str, image_root: Path | None) -> dict[str, Any]:
+    if image_root is None:
+        raise ValueError(f"Trajectories have screenshots ({relative}, ...); pass image_root=<the store folder>.")
+    path = image_root / relative
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Screenshot {path} is missing; export from the store folder the episodes were collected into."
+        )
+    return {"bytes": path.read_bytes(), "path": relative}
 
+
+def to_dataset(trajectories: list[Trajectory], image_root: str | Path | None = None) -> Dataset:
+    """A `datasets.Dataset` TRL's `SFTTrainer` trains on as is: chat `messages`, AgentInstruct
+    `conversations` (with the per-turn `loss` flags) and metadata columns.
+
+    When any step has a screenshot, the dataset takes TRL's multimodal form: an `images` column of
+    `datasets.Image` (the PNG bytes, so the dataset stands alone) and `messages` whose image parts
+    match those images in order. Text-only trajectories get plain string contents and no `images`
+    column, since SFTTrainer treats any dataset with one as a vision dataset. `image_root` is the
+    store folder that step image paths are relative to.
+    """
+    from datasets import Dataset, Image, List  # imported here: it costs seconds, and rollout workers never need it
+
+    root = Path(image_root) if image_root is not None else None
+    multimodal = any(step.image is not None for trajectory in trajectories for step in trajectory.steps)
     rows = []
     for trajectory in trajectories:
-        row = to_agentinstruct(trajectory)
-        rows.append(
-            {
-                **row,
-                "messages": to_messages(trajectory),
-                "task_id": trajectory.task_id,
-                "env": trajectory.env,
-                "agent": trajectory.agent,
-                "reward": trajectory.reward,
-                "success": trajectory.success,
-                "outcome": trajectory.outcome.value,
-                "num_steps": len(trajectory.steps),
-                "images": [s.image for s in trajectory.steps],
-            }
-        )
-    return Dataset.from_list(rows)
+        row = {
+            **to_agentinstruct(trajectory),
+            "messages": to_messages(trajectory, image_parts=multimodal),
+            "task_id": trajectory.task_id,
+            "env": trajectory.env,
+            "agent": trajectory.agent,
+            "reward": trajectory.reward,
+            "success": trajectory.success,
+            "outcome": trajectory.outcome.value,
+            "num_steps": len(trajectory.steps),
+        }
+        if multimodal:
+            row["images"] = [_image_bytes(s.image, root) for s in trajectory.steps if s.image is not None]
+        rows.append(row)
+    dataset = Dataset.from_list(rows)
+    return dataset.cast_column("images", List(Image())) if multimodal else dataset

@@ -15,6 +15,14 @@ AutoModel.register(CrossAttnVLMConfig, CrossAttnVLMModel, exist_ok=True)
 AutoModelForImageTextToText.register(CrossAttnVLMConfig, CrossAttnVLMForConditionalGeneration, exist_ok=True)
 AutoProcessor.register(CrossAttnVLMConfig, CrossAttnVLMProcessor, exist_ok=True)
 
+# And for processes that never import coachgym: `save_pretrained` then writes `auto_map` into
+# config.json, processor_config.json and tokenizer_config.json and copies the defining modules (and
+# their relative imports) next to the weights, so `Auto*.from_pretrained(path, trust_remote_code=True)`
+# loads the same classes from the checkpoint folder alone.
+CrossAttnVLMConfig.register_for_auto_class()
+CrossAttnVLMForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
+CrossAttnVLMProcessor.register_for_auto_class("AutoProcessor")
+
 __all__ = [
     "CrossAttnVLMConfig",
     "CrossAttnVLMForConditionalGeneration",

@@ -10,13 +10,15 @@ processors; it sees hidden states and feature tensors only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers.cache_utils import Cache
 from transformers.modeling_layers import GradientCheckpointingLayer
 
-from coachgym.vision.configuration_crossattn_vlm import CrossAttnVLMConfig
+from .configuration_crossattn_vlm import CrossAttnVLMConfig  # relative: shipped as remote code
 
 #: Submodules a host decoder layer must have (the Llama family: Llama, Qwen2/3, Mistral, ...).
 HOST_LAYER_PARTS = ("input_layernorm", "self_attn", "post_attention_layernorm", "mlp")
@@ -93,34 +95,23 @@ class CrossAttnDecoderLayer(GradientCheckpointingLayer):
             if cross_attention_cache is not None:
                 cross_attention_cache.update(keys, values, self.layer_idx)
             return keys, values
-        if cross_attention_cache is not None and self.layer_idx < len(cross_attention_cache.layers):
+        if cross_attention_cache is not None and cross_attention_cache.get_seq_length(self.layer_idx) > 0:
             layer = cross_attention_cache.layers[self.layer_idx]
-            if layer.is_initialized and layer.keys.numel() > 0:
-                return layer.keys, layer.values
+            return layer.keys, layer.values
         return None
 
     def forward(
         self,
         hidden_states: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
-        use_cache: bool | None = False,
-        position_embeddings: tuple[torch.Tensor, torch.Tensor] | None = None,
         high_res_features: torch.Tensor | None = None,
         cross_attention_cache: Cache | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> torch.Tensor:
+        """`kwargs` are whatever the host LM hands its layers (mask, positions, rotary embeddings, its
+        self-attention cache under the name that transformers release uses); they go to the host's
+        self-attention untouched, so this layer never depends on those names."""
         residual = hidden_states
-        hidden_states, _ = self.self_attn(
-            hidden_states=self.input_layernorm(hidden_states),
-            attention_mask=attention_mask,
-            position_ids=position_ids,
-            past_key_values=past_key_values,
-            use_cache=use_cache,
-            position_embeddings=position_embeddings,
-            **kwargs,
-        )
+        hidden_states, _ = self.self_attn(hidden_states=self.input_layernorm(hidden_states), **kwargs)
         hidden_states = residual + hidden_states
         if self.cross_attn is not None:
             kv = self._cross_kv(high_res_features, cross_attention_cache)

@@ -21,8 +21,12 @@ from transformers.activations import ACT2FN
 from transformers.cache_utils import Cache, DynamicCache, EncoderDecoderCache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-from coachgym.vision.configuration_crossattn_vlm import CrossAttnVLMConfig
-from coachgym.vision.cross_attention import CrossAttnDecoderLayer
+# Relative imports: `save_pretrained` ships this file and its relative imports as remote code (see
+# `coachgym.vision.__init__`), and they must load where coachgym is not installed.
+from .cache_names import CACHE_FIELD, cache_argument, incoming_cache
+from .configuration_crossattn_vlm import CrossAttnVLMConfig
+from .cross_attention import CrossAttnDecoderLayer
+from .parts import compose_from_parts
 
 
 class LowResProjector(nn.Module):
@@ -41,7 +45,7 @@ class LowResProjector(nn.Module):
 
 @dataclass
 class CrossAttnVLMModelOutput(BaseModelOutputWithPast):
-    """Trunk output; `past_key_values` is an `EncoderDecoderCache` (self-attn, high-res cross-attn K/V)."""
+    """Trunk output; its cache is an `EncoderDecoderCache` (self-attn, high-res cross-attn K/V)."""
 
 
 class CrossAttnVLMPreTrainedModel(PreTrainedModel):
@@ -56,11 +60,18 @@ class CrossAttnVLMPreTrainedModel(PreTrainedModel):
     _supports_attention_backend = True
 
 
-def as_encoder_decoder_cache(past_key_values: Cache | None) -> EncoderDecoderCache:
-    """Wrap generate()'s plain `DynamicCache` so the high-res K/V get their own half of the cache."""
-    if isinstance(past_key_values, EncoderDecoderCache):
-        return past_key_values
-    return EncoderDecoderCache(past_key_values if past_key_values is not None else DynamicCache(), DynamicCache())
+def with_cross_attention_half(cache: Cache | None, new_image: bool, text_config: Any) -> EncoderDecoderCache:
+    """The model's cache: the LM's self-attention cache plus the high-res K/V of every cross-attention layer.
+
+    generate() hands over a plain cache for the LM, which gets a cross-attention half here. A new
+    image starts a fresh cross half (a new object, so no cache internals are touched), replacing
+    whatever K/V an earlier prefill left behind.
+    """
+    if isinstance(cache, EncoderDecoderCache):
+        if not new_image:
+            return cache
+        cache = cache.self_attention_cache
+    return EncoderDecoderCache(cache if cache is not None else DynamicCache(config=text_config), DynamicCache())
 
 
 class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
@@ -76,6 +87,7 @@ class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
             CrossAttnDecoderLayer(layer, config, idx) for idx, layer in enumerate(language_model.layers)
         )
         self.language_model = language_model
+        self._lm_cache_argument = cache_argument(language_model)
         self.post_init()
 
     def get_input_embeddings(self) -> nn.Module:
@@ -140,11 +152,13 @@ class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
         high_res_pixel_values: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         use_cache: bool | None = None,
+        past_key_values: Cache | None = None,
         **kwargs: Any,
     ) -> CrossAttnVLMModelOutput:
+        """`cache` may come as `past_key_values` too (the name transformers releases before `cache` use)."""
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("Pass exactly one of input_ids or inputs_embeds.")
         if inputs_embeds is None:
@@ -158,29 +172,32 @@ class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
             self._samples_with_image(image_mask, pixel_values.shape[0])
             inputs_embeds = self._splice_low_res(inputs_embeds, image_mask, pixel_values)
 
-        cache = as_encoder_decoder_cache(past_key_values) if use_cache else None
         high_res_features = None
         if high_res_pixel_values is not None:
             has_image = self._samples_with_image(image_mask, high_res_pixel_values.shape[0])
             high_res_features = self._high_res_per_row(high_res_pixel_values, has_image)
-            if cache is not None:  # a new image replaces whatever K/V an earlier prefill left behind
-                cache.cross_attention_cache = DynamicCache()
+        cache = incoming_cache(cache, past_key_values)
+        if use_cache:
+            cache = with_cross_attention_half(cache, high_res_features is not None, self.config.text_config)
 
+        # The LM gets only its own self-attention cache, under the name its forward declares; the
+        # cross-attention inputs travel under this model's own names through to every layer.
+        lm_cache = {self._lm_cache_argument: cache.self_attention_cache} if use_cache else {}
         outputs = self.language_model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=cache.self_attention_cache if cache is not None else None,
             use_cache=use_cache,
             high_res_features=high_res_features,
-            cross_attention_cache=cache.cross_attention_cache if cache is not None else None,
+            cross_attention_cache=cache.cross_attention_cache if use_cache else None,
+            **lm_cache,
             **kwargs,
         )
         return CrossAttnVLMModelOutput(
             last_hidden_state=outputs.last_hidden_state,
-            past_key_values=cache,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
+            **{CACHE_FIELD: cache if use_cache else None},
         )
 
 
@@ -208,8 +225,6 @@ class CrossAttnVLMForConditionalGeneration(CrossAttnVLMPreTrainedModel, Generati
     @classmethod
     def from_parts(cls, lm: str, vision: str, high_res_vision: str, **kwargs: Any) -> CrossAttnVLMForConditionalGeneration:
         """Compose pretrained LM / low-res / high-res checkpoints (hub ids or local paths); see `parts`."""
-        from coachgym.vision.parts import compose_from_parts
-
         return compose_from_parts(cls, lm=lm, vision=vision, high_res_vision=high_res_vision, **kwargs)
 
     def forward(
@@ -219,20 +234,22 @@ class CrossAttnVLMForConditionalGeneration(CrossAttnVLMPreTrainedModel, Generati
         high_res_pixel_values: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         position_ids: torch.LongTensor | None = None,
-        past_key_values: Cache | None = None,
+        cache: Cache | None = None,
         inputs_embeds: torch.Tensor | None = None,
         labels: torch.LongTensor | None = None,
         use_cache: bool | None = None,
         logits_to_keep: int | torch.Tensor = 0,
+        past_key_values: Cache | None = None,
         **kwargs: Any,
     ) -> CausalLMOutputWithPast:
+        """`cache` may come as `past_key_values` too (the name transformers releases before `cache` use)."""
         outputs = self.model(
             input_ids=input_ids,
             pixel_values=pixel_values,
             high_res_pixel_values=high_res_pixel_values,
             attention_mask=attention_mask,
             position_ids=position_ids,
-            past_key_values=past_key_values,
+            cache=incoming_cache(cache, past_key_values),
             inputs_embeds=inputs_embeds,
             use_cache=use_cache,
             **kwargs,
@@ -248,9 +265,9 @@ class CrossAttnVLMForConditionalGeneration(CrossAttnVLMPreTrainedModel, Generati
         return CausalLMOutputWithPast(
             loss=loss,
             logits=logits,
-            past_key_values=outputs.past_key_values,
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
+            **{CACHE_FIELD: getattr(outputs, CACHE_FIELD)},
         )
 
     def prepare_inputs_for_generation(
@@ -273,5 +290,5 @@ __all__ = [
     "CrossAttnVLMForConditionalGeneration",
     "CrossAttnVLMModel",
     "CrossAttnVLMPreTrainedModel",
-    "as_encoder_decoder_cache",
+    "with_cross_attention_half",
 ]

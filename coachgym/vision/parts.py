@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, PreTrainedModel
 
+# Relative imports: the modeling code ships this file as remote code, where coachgym is not installed.
+from .configuration_crossattn_vlm import CrossAttnVLMConfig
+
 if TYPE_CHECKING:
-    from coachgym.vision.modeling_crossattn_vlm import CrossAttnVLMForConditionalGeneration
+    from .modeling_crossattn_vlm import CrossAttnVLMForConditionalGeneration
 
 #: Which parameter groups train in each preset (CogAgent trains the high-res branch first).
 FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
@@ -87,8 +90,6 @@ def compose_from_parts(
     Extra keyword arguments go to `CrossAttnVLMConfig` (cross-attention size, layers, gate...).
     """
     from transformers import AutoTokenizer
-
-    from coachgym.vision.configuration_crossattn_vlm import CrossAttnVLMConfig
 
     language = AutoModelForCausalLM.from_pretrained(lm)
     low_res = _load_vision_encoder(vision)

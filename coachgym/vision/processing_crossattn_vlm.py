@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from transformers import BatchFeature, ProcessorMixin
 
-from coachgym.vision.tokenizer import IMAGE
+from .tokenizer import IMAGE  # relative: shipped as remote code with the processor
 
 ImageLike = Image.Image | np.ndarray
 

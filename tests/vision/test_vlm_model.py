@@ -9,6 +9,7 @@ from transformers.cache_utils import EncoderDecoderCache
 from vlm_messages import user_turn
 
 from coachgym.vision import CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor, tiny_vlm
+from coachgym.vision.cache_names import CACHE_FIELD
 
 
 def _batch(processor, screenshots, with_images: list[bool]):
@@ -46,10 +47,25 @@ def test_high_res_is_encoded_once_per_generate_and_cached(active_vlm, screenshot
         hook.remove()
     assert cached_calls == 1
     assert len(calls) - cached_calls == 6  # uncached re-encodes at every step
-    cache = out.past_key_values
+    cache = getattr(out, CACHE_FIELD)
     assert isinstance(cache, EncoderDecoderCache)
     patches = (processor.high_res_image_size // 14) ** 2
     assert cache.cross_attention_cache.layers[0].keys.shape[2] == patches
+
+
+@pytest.mark.parametrize("name", ["cache", "past_key_values"])
+def test_a_forward_step_on_the_returned_cache_matches_the_full_forward(active_vlm, screenshots, name):
+    """A caller's own decode loop may pass the cache under the current or the older keyword."""
+    model, processor = active_vlm
+    batch = _batch(processor, screenshots, [True, False])
+    step = torch.tensor([[7], [9]])
+    mask = torch.cat([batch["attention_mask"], torch.ones_like(step)], 1)
+    with torch.no_grad():
+        prefill = model(**batch, use_cache=True)
+        cached = model(input_ids=step, attention_mask=mask, use_cache=True,
+                       **{name: getattr(prefill, CACHE_FIELD)}).logits[:, -1]
+        full = model(**dict(batch, input_ids=torch.cat([batch["input_ids"], step], 1), attention_mask=mask)).logits
+    torch.testing.assert_close(cached, full[:, -1], rtol=1e-5, atol=1e-5)
 
 
 def test_high_res_branch_changes_logits_and_image_less_rows_ignore_it(active_vlm, screenshots):
