@@ -28,6 +28,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
 from coachgym.agents.prompts import PromptBuilder, prompt_builder
 from coachgym.envs.core import Task
+from coachgym.vision.cache_names import CACHE_FIELD, cache_argument
 
 
 class EpisodeTokens(BaseModel):
@@ -177,14 +178,14 @@ class PolicyAgent(Agent):
         device = self.lm.device
         inputs = torch.tensor([context], device=device)
         images = vision_inputs(self.processor, [image]) if image is not None else {}
-        past = None
+        past, cache_name = None, cache_argument(self.lm)
         tokens: list[int] = []
         logprobs: list[float] = []
         for _ in range(self.max_new_tokens):
-            out = self.lm(input_ids=inputs, past_key_values=past, use_cache=True,
+            out = self.lm(input_ids=inputs, use_cache=True, **{cache_name: past},
                           **{k: v.to(device) for k, v in images.items()})
             images = {}
-            past = out.past_key_values
+            past = getattr(out, CACHE_FIELD)
             logits = policy_logits(self.lm, out.logits[0, -1].float())
             logp = torch.log_softmax(logits / (1.0 if self.greedy else self.temperature), dim=-1)
             if self.greedy:
