@@ -31,6 +31,8 @@ class AgentOutput(BaseModel):
     prompt: str | None = Field(default=None, description="The user-turn text of this step.")
     token_ids: list[int] | None = Field(default=None, description="Sampled completion token ids (EOS included).")
     logprobs: list[float] | None = Field(default=None, description="Log-prob of each sampled token.")
+    top_logprobs: list[dict[int, float]] | None = Field(
+        default=None, description="The likeliest tokens and their log-probs at each position, when asked for.")
     messages: list[dict[str, Any]] | None = Field(default=None, description="Exact chat messages the model got.")
     context: list[int] | None = Field(default=None, description="Earlier steps kept in full; None = all.")
     prompt_token_ids: list[int] | None = Field(default=None, description="Tokenized `messages`, when known.")

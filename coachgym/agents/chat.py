@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from coachgym.agents.base import Agent, AgentOutput
 from coachgym.agents.history import History, Messages
@@ -40,6 +40,7 @@ class ChatRequest(BaseModel):
     messages: Messages
     images: dict[int, Any] = {}
     sampling: SamplingParams = SamplingParams()
+    top_logprobs: int = Field(default=0, ge=0, description="Alternatives to report at each sampled position.")
 
 
 def count_text_tokens(messages: Messages) -> int:

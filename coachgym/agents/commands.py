@@ -66,6 +66,7 @@ def serve_env(
     lease_s: float = typer.Option(60.0, help="Close a session not heard from for this long (its client died)."),
     max_sessions: int = typer.Option(32, help="Most env instances at once."),
     envs: Optional[str] = typer.Option(None, help="Comma-separated envs to offer (default: all)."),
+    max_body_mb: float = typer.Option(4.0, help="Largest request body accepted, in MB (larger ones get 413)."),
 ) -> None:
     """Run envs for remote clients (`coachgym.envs.server.RemoteEnv`) over HTTP."""
     import uvicorn
@@ -74,7 +75,8 @@ def serve_env(
 
     token = token or os.environ.get(TOKEN_ENV_VAR) or new_token()
     offered = [e.strip() for e in envs.split(",")] if envs else None
-    server = EnvServer(token, lease_s=lease_s, max_sessions=max_sessions, envs=offered)
+    server = EnvServer(token, lease_s=lease_s, max_sessions=max_sessions, envs=offered,
+                       max_body_bytes=int(max_body_mb * 2**20))
     console.print(f"env server on http://{host}:{port}  token: {token}  (clients: {TOKEN_ENV_VAR}=<token>)")
     try:
         uvicorn.run(server.app, host=host, port=port, log_level="warning")
@@ -87,15 +89,31 @@ def serve_model(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
     name: Optional[str] = typer.Option(None, help="Model name clients use (default: PATH)."),
-    api_key: Optional[str] = typer.Option(None, help="Require this bearer key."),
+    api_key: Optional[str] = typer.Option(None, help="Bearer key clients must send (default: $COACHGYM_MODEL_KEY, "
+                                                     "else a new random one, printed)."),
+    no_auth: bool = typer.Option(False, "--no-auth", help="Serve without a key: anyone who can reach the port may "
+                                                          "use the model. Only for a trusted machine."),
     max_batch: int = typer.Option(16, help="Most requests generated together."),
+    max_tokens: int = typer.Option(4096, help="Most tokens one completion may generate (larger requests are capped)."),
+    max_body_mb: float = typer.Option(32.0, help="Largest request body accepted, in MB (larger ones get 413)."),
+    max_image_pixels: int = typer.Option(4096 * 4096, help="Most decoded image pixels in one request (400 above)."),
     device: str = typer.Option("cpu"),
 ) -> None:
     """Serve a model through the OpenAI chat-completions API, batching concurrent requests."""
+    from coachgym.agents.serve import KEY_ENV_VAR
     from coachgym.agents.serve import serve_model as run
+    from coachgym.envs.server import new_token
 
-    console.print(f"serving {path} on http://{host}:{port}/v1 (agents: openai:{name or path}@http://{host}:{port}/v1)")
-    run(path, host=host, port=port, served_name=name, api_key=api_key, max_batch=max_batch, device=device)
+    if no_auth and api_key:
+        raise typer.BadParameter("Pass either --api-key or --no-auth, not both.")
+    key = None if no_auth else api_key or os.environ.get(KEY_ENV_VAR)
+    if not no_auth and not key:
+        key = new_token()
+        console.print(f"API key: {key}  (clients: OPENAI_API_KEY=<key>, or --api-key / ${KEY_ENV_VAR} to choose it)")
+    console.print(f"serving {path} on http://{host}:{port}/v1 (agents: openai:{name or path}@http://{host}:{port}/v1)"
+                  + ("  without an API key (--no-auth)" if no_auth else ""))
+    run(path, key, host=host, port=port, served_name=name, max_batch=max_batch, device=device, max_tokens=max_tokens,
+        max_body_bytes=int(max_body_mb * 2**20), max_image_pixels=max_image_pixels)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,9 +3,10 @@
 `HFModel` loads a checkpoint with `from_pretrained` (hub id or local path) and completes a batch
 of chat requests in one left-padded `generate` call. It returns the sampled token ids (EOS
 included, padding removed) and their log-probs under the *sampling distribution*: the log-softmax
-of generate's processed scores, i.e. after temperature and top-p. Pass `logprobs="model"` to get
-log-probs under the raw model distribution (temperature 1, no truncation) instead, which is what
-an importance ratio against a recomputed policy needs. `HFAgent` is a `ChatAgent` over an
+of generate's processed scores, i.e. after temperature and top-p (and, when a request asks, the
+likeliest alternatives at each position; a callback can see each token as it is sampled). Pass
+`logprobs="model"` to get log-probs under the raw model distribution (temperature 1, no
+truncation) instead, which is what an importance ratio against a recomputed policy needs. `HFAgent` is a `ChatAgent` over an
 `HFModel`; the OpenAI-compatible model server shares one `HFModel` between many workers. This
 module must not know about envs.
 """
@@ -13,10 +14,12 @@ module must not know about envs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from transformers.generation.streamers import BaseStreamer
 
 from coachgym.agents.base import AgentOutput
 from coachgym.agents.chat import ChatAgent, ChatRequest, SamplingParams
@@ -111,19 +114,23 @@ class HFModel:
 
     # ----------------------------------------------------------------- generation
     @torch.no_grad()
-    def complete(self, requests: list[ChatRequest]) -> list[AgentOutput]:
+    def complete(self, requests: list[ChatRequest],
+                 on_token: Callable[[int, int], None] | None = None) -> list[AgentOutput]:
         """Complete every request; requests with different sampling params are generated apart, and
-        a batch is seeded with its first request's seed."""
+        a batch is seeded with its first request's seed. `on_token(request_index, token_id)` is told
+        each token as soon as it is sampled (a server streams them)."""
         outputs: list[AgentOutput | None] = [None] * len(requests)
         groups: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
             groups.setdefault(request.sampling.model_dump_json(exclude={"seed"}), []).append(index)
         for indices in groups.values():
-            for index, output in zip(indices, self._generate([requests[i] for i in indices])):
+            feed = (_TokenFeed(lambda row, token, rows=indices: on_token(rows[row], token), self.eos_ids)
+                    if on_token else None)
+            for index, output in zip(indices, self._generate([requests[i] for i in indices], feed)):
                 outputs[index] = output
         return outputs  # type: ignore[return-value]
 
-    def _generate(self, requests: list[ChatRequest]) -> list[AgentOutput]:
+    def _generate(self, requests: list[ChatRequest], feed: _TokenFeed | None = None) -> list[AgentOutput]:
         sampling = requests[0].sampling
         inputs = {k: v.to(self.device) for k, v in self._encode(requests).items()}
         if sampling.seed is not None:
@@ -134,11 +141,15 @@ class HFModel:
             **({"temperature": sampling.temperature, "top_p": sampling.top_p} if sample else {}),
             return_dict_in_generate=True, output_scores=self.logprob_source == "sampling",
             output_logits=self.logprob_source == "model", pad_token_id=self.tokenizer.pad_token_id,
+            **({"streamer": feed} if feed else {}),
         )
         prompt_length = inputs["input_ids"].shape[1]
         generated = result.sequences[:, prompt_length:]
         scores = torch.stack(result.scores if self.logprob_source == "sampling" else result.logits, dim=1)
-        logprobs = torch.log_softmax(scores.float(), dim=-1).gather(-1, generated.unsqueeze(-1)).squeeze(-1)
+        distributions = torch.log_softmax(scores.float(), dim=-1)
+        logprobs = distributions.gather(-1, generated.unsqueeze(-1)).squeeze(-1)
+        alternatives = min(max(r.top_logprobs for r in requests), distributions.shape[-1])
+        top = distributions.topk(alternatives, dim=-1) if alternatives else None
         outputs = []
         for row in range(len(requests)):
             ids = generated[row].tolist()
@@ -148,11 +159,11 @@ class HFModel:
                 text=self.tokenizer.decode(ids[:end], skip_special_tokens=True),
                 token_ids=ids[:end],
                 logprobs=logprobs[row, :end].tolist(),
+                top_logprobs=_top(top, row, end, requests[row].top_logprobs),
                 prompt_token_ids=prompt_ids,
                 usage={"prompt_tokens": len(prompt_ids), "completion_tokens": end},
             ))
         return outputs
-
 
     @torch.no_grad()
     def next_token_logprobs(self, ids: list[int]) -> torch.Tensor:
@@ -160,6 +171,39 @@ class HFModel:
         what a teacher server returns as prompt log-probs."""
         logits = self.model(input_ids=torch.tensor([ids], device=self.device)).logits[0].float()
         return torch.log_softmax(logits, dim=-1)
+
+
+def _top(top: Any, row: int, end: int, k: int) -> list[dict[int, float]] | None:
+    """The `k` likeliest tokens at each of a row's first `end` positions, from `topk` over the
+    batch (tokens the sampling distribution rules out, log-prob -inf, are left out)."""
+    if top is None or not k:
+        return None
+    values, ids = top.values[row, :end, :k].tolist(), top.indices[row, :end, :k].tolist()
+    return [{i: v for i, v in zip(position_ids, position_values) if v != float("-inf")}
+            for position_ids, position_values in zip(ids, values)]
+
+
+class _TokenFeed(BaseStreamer):
+    """A `generate` streamer that hands each newly sampled token of a batch to `on_token(row, token)`;
+    it skips the prompt (generate's first `put`) and a row's padding after its EOS."""
+
+    def __init__(self, on_token: Callable[[int, int], None], eos_ids: set[int]):
+        self.on_token, self.eos_ids = on_token, eos_ids
+        self.prompt_seen = False
+        self.finished: set[int] = set()
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self.prompt_seen:
+            self.prompt_seen = True
+            return
+        for row, token in enumerate(value.reshape(-1).tolist()):
+            if row not in self.finished:
+                self.on_token(row, token)
+                if token in self.eos_ids:
+                    self.finished.add(row)
+
+    def end(self) -> None:
+        """Nothing is buffered: every token was handed on in `put`."""
 
 
 class HFAgent(ChatAgent):

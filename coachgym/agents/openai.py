@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from typing import Any
 
 import numpy as np
@@ -66,8 +67,8 @@ class OpenAIAgent(ChatAgent):
             from transformers import AutoTokenizer
 
             self.tokenizer = AutoTokenizer.from_pretrained(tokenizer)
-        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
-                                    max_retries=max_retries)
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"  # keyless servers ignore it
+        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
 
     @classmethod
     def from_spec(cls, argument: str, **options: Any) -> OpenAIAgent:

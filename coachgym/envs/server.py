@@ -1,19 +1,22 @@
 """Envs over HTTP: a FastAPI env server and `RemoteEnv`, a client that behaves like the local env.
 
 `coachgym serve-env` runs `EnvServer`: every client session gets its own env instance, created,
-reset, stepped and closed through token-authenticated JSON calls. Each session's env lives on
+reset, stepped and closed through token-authenticated JSON calls; the token and the body size
+are checked before a request body is read (`coachgym.envs.gate`). Each session's env lives on
 its own thread (Playwright's sync API must stay on the thread that started it). Clients send a
 heartbeat while they hold a session; a session not heard from for `lease_s` seconds (its client
 died or lost the network) is closed and its env freed. Screenshots travel as lossless PNG, so a
 remote episode's observations are identical to a local one's.
 
-The server runs envs only by registered name; it never executes code sent by a client.
+The server runs envs only by registered name; it never executes code sent by a client. A client
+chooses tasks, seeds and the few bounded options `coachgym.envs.remote_options` lists per env;
+options that reach into the host (a suite file, the sandbox's filesystem, a database URL) stay
+the operator's.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
 import io
 import os
 import secrets
@@ -26,14 +29,17 @@ from typing import Any
 import gymnasium as gym
 import httpx
 import numpy as np
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from coachgym.envs.core import MAX_TEXT_CHARS, AgentEnv, Task
+from coachgym.envs.gate import install_gate
+from coachgym.envs.remote_options import RefusedOptions, remote_kwargs
 from coachgym.envs.spaces import UnicodeText
 
 TOKEN_ENV_VAR = "COACHGYM_ENV_TOKEN"
+DEFAULT_MAX_BODY_BYTES = 4 * 2**20  # the longest action (MAX_TEXT_CHARS), JSON-escaped, fits
 
 
 # --------------------------------------------------------------------------- wire format
@@ -70,9 +76,15 @@ class CreateBody(BaseModel):
     kwargs: dict[str, Any] = {}
 
 
+class ResetOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str | None = None
+
+
 class ResetBody(BaseModel):
-    seed: int | None = None
-    options: dict[str, Any] | None = None
+    seed: int | None = Field(default=None, ge=0)
+    options: ResetOptions | None = None
 
 
 class StepBody(BaseModel):
@@ -92,24 +104,23 @@ class _Session:
 class EnvServer:
     """Per-session env instances behind a bearer token. `app` is the FastAPI application."""
 
-    def __init__(self, token: str, lease_s: float = 60.0, max_sessions: int = 32, envs: list[str] | None = None):
+    def __init__(self, token: str, lease_s: float = 60.0, max_sessions: int = 32, envs: list[str] | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
         from coachgym.envs.registry import ENVS, register_all
 
+        if not token:
+            raise ValueError("EnvServer needs a token; `coachgym serve-env` makes one when none is given.")
         register_all()
-        self.token, self.lease_s, self.max_sessions = token, lease_s, max_sessions
+        self.token, self.lease_s, self.max_sessions, self.max_body_bytes = token, lease_s, max_sessions, max_body_bytes
         self.envs = envs or list(ENVS)
+        if unknown := sorted(set(self.envs) - set(ENVS)):
+            raise ValueError(f"Unknown envs {', '.join(unknown)}; known envs: {', '.join(ENVS)}.")
         self.sessions: dict[str, _Session] = {}
         self.closed = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.app = self._build_app()
         threading.Thread(target=self._reap_forever, daemon=True, name="env-server-reaper").start()
-
-    def _authorize(self, request: Request) -> None:
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
-            raise HTTPException(401, "Missing or wrong token: send 'Authorization: Bearer <token>' "
-                                     f"(the token `coachgym serve-env` printed, or ${TOKEN_ENV_VAR}).")
 
     def _session(self, session_id: str) -> _Session:
         session = self.sessions.get(session_id)
@@ -119,7 +130,9 @@ class EnvServer:
         return session
 
     def _build_app(self) -> FastAPI:
-        app = FastAPI(title="coachgym env server", dependencies=[Depends(self._authorize)])
+        app = FastAPI(title="coachgym env server")
+        install_gate(app, self.token, self.max_body_bytes, "Missing or wrong token: send 'Authorization: Bearer "
+                     f"<token>' (the token `coachgym serve-env` printed, or ${TOKEN_ENV_VAR}).")
 
         @app.get("/v1/envs")
         def list_envs() -> dict[str, Any]:
@@ -132,8 +145,12 @@ class EnvServer:
         @app.post("/v1/sessions/{session_id}/reset")
         def reset(session_id: str, body: ResetBody) -> dict[str, Any]:
             session = self._session(session_id)
-            observation, info = session.call(lambda: session.env.reset(seed=body.seed, options=body.options))
             base = session.env.unwrapped
+            options = body.options.model_dump(exclude_none=True) if body.options else None
+            if options and options["task_id"] not in {task.id for task in base.suite.tasks}:
+                raise HTTPException(404, f"No task {options['task_id']!r} in this session's suite "
+                                         f"{base.suite.name!r}; pick one of its task ids.")
+            observation, info = session.call(lambda: session.env.reset(seed=body.seed, options=options))
             return {"observation": encode_observation(observation), "info": _jsonable(info),
                     "task": base.task.model_dump(mode="json"), "prompt_info": base.prompt_info()}
 
@@ -159,10 +176,14 @@ class EnvServer:
         return app
 
     def create(self, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        from coachgym.envs.registry import make
+        from coachgym.envs.registry import ENVS, make
 
         if name not in self.envs:
             raise HTTPException(404, f"Unknown env {name!r}; this server runs: {', '.join(self.envs)}.")
+        try:
+            kwargs = remote_kwargs(name, list(ENVS[name].suites), kwargs)
+        except RefusedOptions as error:
+            raise HTTPException(400, str(error)) from None
         with self._lock:
             if len(self.sessions) >= self.max_sessions:
                 raise HTTPException(503, f"The server already runs {self.max_sessions} sessions; close one or "

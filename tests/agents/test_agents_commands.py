@@ -65,10 +65,13 @@ def test_agents_commands_serve_env_process(monkeypatch):
         assert trajectory.success
 
 
-def test_agents_commands_serve_model_process(tiny_model_path):
+def test_agents_commands_serve_model_process(tiny_model_path, monkeypatch):
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    with running(["serve-model", tiny_model_path, "--port", str(port), "--name", "tiny"], url + "/models"):
+    with running(["serve-model", tiny_model_path, "--port", str(port), "--name", "tiny", "--api-key", "cli-key"],
+                 url + "/models", {"Authorization": "Bearer cli-key"}):
+        assert httpx.get(url + "/models").status_code == 401
+        monkeypatch.setenv("OPENAI_API_KEY", "cli-key")
         agent = make_agent(f"openai:tiny@{url}?max_new_tokens=3")
         trajectory = run_episode(make("guess", max_steps=2), agent, "guess-001", seed=0)
         assert trajectory.steps and all(s.token_ids and len(s.logprobs) == len(s.token_ids) for s in trajectory.steps)

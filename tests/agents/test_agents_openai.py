@@ -1,30 +1,44 @@
-"""OpenAIAgent against a real OpenAI-compatible HTTP server (coachgym's model server on 127.0.0.1
-serving the tiny HF model), not a mock: tokens, log-probs, images, batching, 429s, dead servers."""
+"""OpenAIAgent and the official `openai` SDK against a real OpenAI-compatible HTTP server
+(coachgym's model server on 127.0.0.1 serving the tiny HF model), not a mock: tokens, log-probs
+and their alternatives, streaming, images, batching, 429s, 404s, capped lengths, dead servers."""
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import defaultdict
 
+import httpx
 import numpy as np
+import openai
 import pytest
 
 from coachgym.agents.base import AgentServerError
 from coachgym.agents.chat import ChatRequest, SamplingParams
 from coachgym.agents.openai import OpenAIAgent, to_openai_messages
 from coachgym.agents.registry import make_agent
-from coachgym.agents.serve import CompletionBody, ModelServer, to_chat_request
+from coachgym.agents.serve import ModelServer
+from coachgym.agents.serve_api import CompletionBody, to_chat_request
 from coachgym.envs.registry import make
 from coachgym.envs.server import ThreadedServer
 from coachgym.trajectories.rollout import run_episode
 
+LIMIT = 12  # the server's cap on max_tokens
+CHAT = [{"role": "user", "content": "Say something."}]
+
 
 @pytest.fixture(scope="module")
 def model_server(tiny_hf_model):
-    server = ModelServer(tiny_hf_model, "tiny", batch_wait_s=0.05)
+    server = ModelServer(tiny_hf_model, "tiny", batch_wait_s=0.05, max_tokens=LIMIT)
     http = ThreadedServer(server.app)
     yield server, http.url + "/v1"
     http.stop()
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def sdk(model_server):
+    return openai.OpenAI(base_url=model_server[1], api_key="unused", max_retries=0)
 
 
 def test_agents_openai_episode_has_exact_token_ids_and_logprobs(model_server, tiny_hf_model):
@@ -114,4 +128,73 @@ def test_agents_openai_server_scores_token_ids_like_vllm(model_server, tiny_hf_m
     served = [entry[str(token)]["logprob"] for token, entry in zip(ids[1:], choice["prompt_logprobs"][1:])]
     assert served == pytest.approx(expected, abs=1e-5)
     refused = httpx.post(url + "/completions", json=body | {"max_tokens": 5})
-    assert refused.status_code == 400 and "chat/completions" in refused.json()["detail"]
+    assert refused.status_code == 400 and "chat/completions" in refused.json()["error"]["message"]
+
+
+def test_agents_openai_sdk_stream_yields_the_completions_text(sdk):
+    options = {"model": "tiny", "messages": CHAT, "temperature": 1.0, "seed": 5, "max_tokens": 10}
+    whole = sdk.chat.completions.create(**options)
+    chunks = list(sdk.chat.completions.create(**options, stream=True, stream_options={"include_usage": True}))
+    assert {chunk.object for chunk in chunks} == {"chat.completion.chunk"}
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 1 and "".join(pieces) == whole.choices[0].message.content
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        whole.choices[0].finish_reason]
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
+
+
+def test_agents_openai_stream_is_server_sent_events_ending_with_done(model_server):
+    body = {"model": "tiny", "messages": CHAT, "max_tokens": 3, "stream": True}
+    with httpx.stream("POST", model_server[1] + "/chat/completions", json=body) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line]
+    assert events[-1] == "data: [DONE]" and all(event.startswith("data: ") for event in events)
+    chunks = [json.loads(event.removeprefix("data: ")) for event in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant" and chunks[-1]["choices"][0]["finish_reason"]
+
+
+def test_agents_openai_streamed_tokens_are_the_sampled_tokens(tiny_hf_model):
+    requests = [ChatRequest(messages=[{"role": "user", "content": f"hi {i}"}],
+                            sampling=SamplingParams(temperature=1.0, seed=i, max_new_tokens=6)) for i in range(3)]
+    seen = defaultdict(list)
+    outputs = tiny_hf_model.complete(requests, on_token=lambda index, token: seen[index].append(token))
+    assert [seen[i] for i in range(3)] == [output.token_ids for output in outputs]
+
+
+def test_agents_openai_sdk_top_logprobs_are_the_models_likeliest_tokens(sdk, tiny_hf_model):
+    response = sdk.chat.completions.create(model="tiny", messages=CHAT, temperature=0, max_tokens=4, logprobs=True,
+                                           top_logprobs=3, extra_body={"return_tokens_as_token_ids": True})
+    content = response.choices[0].logprobs.content
+    ids = [int(entry.token.removeprefix("token_id:")) for entry in content]
+    probe = ChatRequest(messages=CHAT, sampling=SamplingParams(max_new_tokens=1))
+    prompt_ids = tiny_hf_model.complete([probe])[0].prompt_token_ids
+    expected = tiny_hf_model.next_token_logprobs(prompt_ids + ids)[len(prompt_ids) - 1:-1]  # one forward pass
+    assert len(content) == len(expected) == 4
+    for entry, distribution in zip(content, expected):
+        values, likeliest = distribution.topk(3)
+        assert [int(a.token.removeprefix("token_id:")) for a in entry.top_logprobs] == likeliest.tolist()
+        assert [a.logprob for a in entry.top_logprobs] == pytest.approx(values.tolist(), abs=1e-4)
+        assert entry.logprob == pytest.approx(entry.top_logprobs[0].logprob)  # greedy took the likeliest
+
+
+def test_agents_openai_sdk_streamed_logprobs_match_the_whole_response(sdk):
+    options = {"model": "tiny", "messages": CHAT, "temperature": 0, "max_tokens": 5, "logprobs": True,
+               "top_logprobs": 2}
+    whole = sdk.chat.completions.create(**options).choices[0].logprobs.content
+    chunks = list(sdk.chat.completions.create(**options, stream=True))
+    streamed = [entry for c in chunks if c.choices and c.choices[0].logprobs for entry in c.choices[0].logprobs.content]
+    assert [(e.token, e.logprob, len(e.top_logprobs)) for e in streamed] == [
+        (e.token, e.logprob, 2) for e in whole]
+
+
+def test_agents_openai_sdk_unknown_model_is_a_404_in_openais_shape(sdk, model_server):
+    with pytest.raises(openai.NotFoundError) as refused:
+        sdk.chat.completions.create(model="gpt-nope", messages=CHAT)
+    assert refused.value.code == "model_not_found" and "'tiny'" in refused.value.message
+    body = httpx.post(model_server[1] + "/chat/completions", json={"model": "gpt-nope", "messages": CHAT}).json()
+    assert set(body) == {"error"} and body["error"]["param"] == "model" and body["error"]["type"]
+
+
+def test_agents_openai_sdk_max_tokens_is_capped_by_the_server(sdk):
+    response = sdk.chat.completions.create(model="tiny", messages=CHAT, temperature=0, max_tokens=10_000)
+    assert response.usage.completion_tokens == LIMIT and response.choices[0].finish_reason == "length"
