@@ -2,6 +2,10 @@
 
 Core commands live here; feature areas add theirs through a `register(app)` function in their
 own `commands` module, so each area owns its CLI surface without editing this file.
+
+Errors are handled once, here: an error meant for the user (`coachgym.errors.USER_ERRORS`) is
+printed as one red line on stderr with exit code 2, whichever command raised it; `--debug` shows
+the traceback instead. Other exceptions are bugs and keep their traceback.
 """
 
 from __future__ import annotations
@@ -12,12 +16,31 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-app = typer.Typer(help="coachgym: environments, trajectories, training and benchmarks for agents.",
+from coachgym.errors import USER_ERRORS, one_line, print_problems
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: runs every command and turns user-facing errors into one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort):  # RuntimeErrors, but click's own control flow
+            raise
+        except USER_ERRORS as error:
+            if ctx.params.get("debug"):
+                raise
+            typer.secho(f"Error: {one_line(error)}", fg="red", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(cls=OneLineErrors, help="coachgym: environments, trajectories, training and benchmarks for agents.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 envs_app = typer.Typer(help="Environments.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Task suites.", no_args_is_help=True)
@@ -29,6 +52,12 @@ console = Console()
 
 # Modules that contribute commands with `register(app)`.
 COMMAND_MODULES = ["coachgym.agents.commands", "coachgym.training.commands", "coachgym.benchmarks.commands"]
+
+
+@app.callback()
+def options(debug: bool = typer.Option(False, "--debug", help="On an error, show the full traceback instead of one "
+                                       "line (put it before the command: coachgym --debug eval ...).")) -> None:
+    """`--debug` is read by `OneLineErrors`; nothing else to set up."""
 
 
 @envs_app.command("list")
@@ -51,8 +80,9 @@ def tasks_list(
     split: Optional[str] = typer.Option(None, help="Only this split."),
 ) -> None:
     """List the tasks of a suite."""
-    from coachgym.envs.registry import load_suite
+    from coachgym.envs.registry import env_entry, load_suite
 
+    env_entry(env)  # an unknown env is named as such, with the known ones
     tasks = load_suite(suite or env)
     if split:
         tasks = tasks.split(split)
@@ -77,20 +107,22 @@ def collect(
     env_server: Optional[str] = typer.Option(None, help="Run envs on a `coachgym serve-env` server at this URL "
                                                         "(token from $COACHGYM_ENV_TOKEN)."),
 ) -> None:
-    """Run an agent over tasks and append one trajectory per episode to a store."""
+    """Run an agent over tasks and append one trajectory per episode to a store. Fails (exit 2) when
+    more than 10% of the episodes ended in errors."""
     from coachgym.trajectories.collect import CollectConfig
     from coachgym.trajectories.collect import collect as run_collect
+    from coachgym.trajectories.stats import check_error_share
 
-    try:
-        config = CollectConfig(env=env, agent=agent, out=out, suite=suite, tasks=_split_csv(tasks),
-                               splits=_split_csv(splits), seeds=[int(s) for s in _split_csv(seeds)], workers=workers,
-                               resume=resume, backend=backend, env_server=env_server)
-    except ValidationError as error:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise typer.BadParameter(problems) from None
+    config = CollectConfig(env=env, agent=agent, out=out, suite=suite, tasks=_split_csv(tasks),
+                           splits=_split_csv(splits), seeds=[int(s) for s in _split_csv(seeds)], workers=workers,
+                           resume=resume, backend=backend, env_server=env_server)
     summary = run_collect(config)
     console.print(f"{summary.collected} collected ({summary.successes} successful), {summary.skipped} already stored "
                   f"-> {summary.out / 'trajectories.jsonl'}")
+    print_problems(summary.errors)
+    check_error_share(summary.failed, summary.collected, f"this collection into {out}",
+                      "remove their lines from the store (they are stored, so --resume skips them) or collect "
+                      "into a new --out")
 
 
 @traj_app.command("stats")
@@ -164,7 +196,7 @@ def _load_store(path: Path):
 
     store = TrajectoryStore(path)
     if not store.path.exists():
-        raise typer.BadParameter(f"No trajectory store at {store.path}; run `coachgym collect` first.")
+        raise FileNotFoundError(f"No trajectory store at {store.path}; run `coachgym collect` first.")
     trajectories, report = store.load()
     for problem in report.problems:
         console.print(f"[yellow]skipped {store.path} {problem}[/yellow]")

@@ -1,4 +1,5 @@
-"""Fixtures every test folder may use: throwaway MariaDB/PostgreSQL servers, one per session.
+"""Fixtures every test folder may use: throwaway MariaDB/PostgreSQL servers (one per session), the
+shared `quickstart --small` run, and the check for one-line CLI errors.
 
 A server test is skipped (with the reason) only when the server binary is missing on this machine
 and $CI is unset; in CI a missing server fails the run instead of silently skipping.
@@ -7,7 +8,7 @@ and $CI is unset; in CI a missing server fails the run instead of silently skipp
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,16 @@ def quickstart_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     result = CliRunner().invoke(app, ["quickstart", "--small", "--out", str(out)])
     assert result.exit_code == 0, result.output
     yield out, result.output
+
+
+@pytest.fixture
+def one_line_error() -> Callable[[int, str], str]:
+    """A check that a CLI run failed as users must see it: exit code 2, exactly one `Error:` line,
+    no traceback. Takes (exit code, everything printed); returns the error line."""
+
+    def check(exit_code: int, output: str) -> str:
+        errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+        assert exit_code == 2 and len(errors) == 1 and "Traceback" not in output, output
+        return errors[0]
+
+    return check

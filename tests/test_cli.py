@@ -67,6 +67,32 @@ def test_sigkill_mid_collection_then_resume_loses_and_duplicates_nothing(tmp_pat
     assert len(report.problems) <= 1  # at most the one line torn by the kill
 
 
-def test_collect_rejects_bad_options_with_a_one_line_reason(tmp_path):
-    result = run("collect", "--env", "guess", "--backend", "nope", "--out", str(tmp_path))
-    assert result.returncode != 0 and "--backend" in result.stderr and "Traceback" not in result.stderr
+@pytest.mark.parametrize("args, message", [
+    (["collect", "--env", "nope"], "Unknown env 'nope'; known envs: guess, shell, database, browser, phone."),
+    (["tasks", "list", "--env", "nope"], "Unknown env 'nope'; known envs: guess"),
+    (["collect", "--env", "guess", "--backend", "nope"], "backend: Input should be 'process' or 'ray'"),
+    (["traj", "stats", "nowhere"], "No trajectory store at nowhere/trajectories.jsonl; run `coachgym collect` first."),
+])
+def test_cli_errors_are_one_line_and_exit_code_2(tmp_path, one_line_error, args, message):
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert message in one_line_error(result.returncode, result.stdout + result.stderr)
+    assert not list(tmp_path.iterdir())  # and nothing was written
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run("--debug", "collect", "--env", "nope", "--out", str(tmp_path))
+    assert result.returncode != 0 and "Traceback" in result.stderr and "Unknown env 'nope'" in result.stderr
+
+
+def test_dead_model_server_is_one_line_naming_the_url_and_the_fix(tmp_path, one_line_error):
+    agent = "openai:m@http://127.0.0.1:9/v1?max_retries=0"
+    result = run("collect", "--env", "guess", "--agent", agent, "--tasks", "guess-000,guess-001",
+                 "--out", str(tmp_path))
+    error = one_line_error(result.returncode, result.stdout + result.stderr)
+    assert "2 of 2 episodes" in error and "agent_error" in error
+    (problem,) = [line for line in result.stdout.splitlines() if line.startswith("problem: ")]
+    assert problem.startswith(f"problem: agent_error in 2/2 episodes of {agent}: AgentServerError: Cannot reach the "
+                              "OpenAI-compatible server at http://127.0.0.1:9/v1")
+    assert "fix the URL" in problem
+    stored, _ = TrajectoryStore(tmp_path).load()
+    assert [t.outcome.value for t in stored] == ["agent_error"] * 2  # recorded, not lost

@@ -7,6 +7,8 @@ from datasets import load_from_disk
 
 import coachgym  # noqa: F401
 from coachgym.agents import make_agent
+from coachgym.agents.scripted import ScriptedAgent
+from coachgym.envs.core import Outcome
 from coachgym.trajectories import (
     Trajectory,
     TrajectoryFilter,
@@ -37,6 +39,35 @@ def test_rollout_records_what_the_agent_saw_and_did(episodes):
     assert expert.system_prompt and "guess(number: int)" in expert.system_prompt
     assert "Correct!" in expert.final_observation
     assert not any(t.success for t in episodes[4:])
+
+
+class FailingAgent(ScriptedAgent):
+    """The expert, except that one of its methods has a bug."""
+
+    def __init__(self, failing: str):
+        super().__init__()
+        setattr(self, failing, self._fail)
+
+    def _fail(self, *args):
+        raise ZeroDivisionError("division by zero")
+
+
+@pytest.mark.parametrize("failing", ["reseed", "start_episode", "act"])
+def test_agent_faults_end_the_episode_as_agent_error_and_training_can_raise_them(failing):
+    env = gym.make("coachgym/Guess-v0")
+    trajectory = run_episode(env, FailingAgent(failing), "guess-000", seed=0)
+    assert trajectory.outcome is Outcome.AGENT_ERROR and not trajectory.success
+    assert "ZeroDivisionError: division by zero" in trajectory.metadata["error"]
+    assert "in _fail" in trajectory.metadata["traceback"]
+    with pytest.raises(ZeroDivisionError):
+        run_episode(env, FailingAgent(failing), "guess-000", seed=0, raise_agent_errors=True)
+    assert run_episode(env, make_agent("scripted"), "guess-000", seed=0).success  # the env is fine
+    env.close()
+
+
+def test_records_stored_before_agent_error_existed_still_load():
+    old = '{"task_id": "guess-000", "env": "guess", "agent": "x", "outcome": "env_error", "metadata": {"error": "e"}}'
+    assert Trajectory.model_validate_json(old).outcome is Outcome.ENV_ERROR
 
 
 def test_store_appends_and_reports_a_torn_last_line(tmp_path, episodes):

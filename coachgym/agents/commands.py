@@ -56,6 +56,8 @@ def play(
     store.append(trajectory)
     console.print(f"\n{trajectory.outcome.value}: success={trajectory.success} reward={trajectory.reward:.2f} "
                   f"in {len(trajectory.steps)} steps -> {store.path}")
+    if "error" in trajectory.metadata:
+        console.print(trajectory.metadata["error"], markup=False)
 
 
 def serve_env(

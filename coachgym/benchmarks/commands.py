@@ -29,9 +29,9 @@ def _print_table(table) -> None:
 
 def _print_problems(runs) -> None:
     from coachgym.benchmarks.report import problems
+    from coachgym.errors import print_problems
 
-    for problem in problems(runs):
-        console.print(f"[red]problem[/red] {problem}")
+    print_problems(problems(runs))
 
 
 def eval_command(
@@ -48,27 +48,31 @@ def eval_command(
     agent_factory: Optional[str] = typer.Option(None, help="module:callable returning an Agent not in the registry; "
                                                 "--agent is then the name results are recorded under."),
 ) -> None:
-    """Evaluate an agent on a benchmark; writes results.json, report.md and report.html into --out."""
+    """Evaluate an agent on a benchmark; writes results.json, report.md and report.html into --out.
+    Fails (exit 2) after writing them when more than 10% of the episodes ended in errors."""
     from tqdm import tqdm
 
     from coachgym.benchmarks.report import load_runs, summary_table, write_report
     from coachgym.benchmarks.runner import EvalConfig, prepare, run_eval
+    from coachgym.trajectories.stats import check_error_share
 
     config = EvalConfig(suite=suite, agent=agent, out=out, workers=workers, resume=resume, timeout_s=timeout,
                         repeats=repeats, base_seed=seed, limit=limit, components=_csv(components),
                         agent_factory=agent_factory)
-    try:
-        manifest, _ = prepare(config)
-    except (FileExistsError, ValueError, KeyError) as error:
-        raise typer.BadParameter(str(error.args[0] if isinstance(error, KeyError) else error)) from None
+    manifest, _ = prepare(config)
     bar = tqdm(total=len(manifest.plan), desc=f"eval {agent}", unit="ep", dynamic_ncols=True)
-    run_eval(config.model_copy(update={"resume": True}), on_episode=lambda _: bar.update(1))
-    bar.close()
+    try:
+        run_eval(config.model_copy(update={"resume": True}), on_episode=lambda _: bar.update(1))
+    finally:
+        bar.close()  # before any error line, which would otherwise land on the bar's line
     markdown, page = write_report([out])
     runs = load_runs([out])
     _print_table(summary_table(runs))
     _print_problems(runs)
     console.print(f"report: {page.resolve()}\nmarkdown: {markdown.resolve()}")
+    metrics = runs[0].results.metrics
+    check_error_share(metrics.error_episodes(), metrics.episodes, f"the run in {out}",
+                      f"delete {out} (resuming would keep the failed episodes) and run the same command")
 
 
 def report_command(
@@ -105,7 +109,7 @@ def quickstart_command(
     from coachgym.benchmarks.quickstart import QuickstartConfig, run_quickstart
 
     config = QuickstartConfig.small(out) if small else QuickstartConfig(out=out)
-    page = run_quickstart(config, log=console.print)
+    page = run_quickstart(config, log=lambda line: console.print(line, markup=False))
     console.print(f"[bold green]Quickstart done.[/bold green] Report: {page.resolve()}")
 
 

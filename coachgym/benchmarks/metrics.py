@@ -7,8 +7,9 @@ intervals are percentile bootstraps over episodes (resampled within each compone
 fixed generator seed so a report is reproducible.
 
 Components that could not run, or ran only partly, stay in the metrics with the reason and make
-the overall score `partial`; they are never silently dropped. This module reads results; it must
-not run episodes or read stores.
+the overall score `partial`; they are never silently dropped. Episodes that ended in
+`agent_error` or `env_error` are listed too (`errors`), with their commonest error. This module
+reads results; it must not run episodes or read stores.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from coachgym.envs.core import Outcome
+from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
 
 if TYPE_CHECKING:
     from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult
@@ -54,7 +56,13 @@ class RunMetrics(BaseModel):
     overall_ci: tuple[float, float] | None = None
     partial: bool = Field(description="True when a component could not run, ran only partly, or lacks a reference.")
     problems: list[str] = Field(default=[], description="Why the overall score is partial, one line per component.")
+    errors: list[str] = Field(default=[], description="Episodes that ended in agent_error or env_error: one line per "
+                              "component and outcome, with the commonest error.")
     confidence: float = CONFIDENCE
+
+    def error_episodes(self) -> int:
+        """Episodes that ended in `agent_error` or `env_error`."""
+        return sum(c.outcomes.get(o.value, 0) for c in self.components for o in ERROR_OUTCOMES)
 
 
 def _interval(samples: np.ndarray) -> tuple[float, float]:
@@ -89,11 +97,14 @@ def compute_metrics(statuses: Sequence[ComponentStatus], episodes: Sequence[Epis
                     planned: dict[str, int]) -> RunMetrics:
     """Metrics for a run; `planned` maps each component to the episodes the run planned for it."""
     rng = np.random.default_rng(0)
-    components, normalized_samples, problems = [], [], []
+    components, normalized_samples, problems, errors = [], [], [], []
     for status in statuses:
         results = [e for e in episodes if e.component == status.name]
         metrics, samples = _component(status, results, planned.get(status.name, 0), rng)
         components.append(metrics)
+        if results:
+            errors += [f"{status.name}: {line}" for line in error_lines([(r.outcome, r.error) for r in results],
+                                                                        results[0].agent)]
         if status.unavailable:
             problems.append(f"{status.name}: not run ({status.unavailable})")
         elif metrics.episodes < metrics.planned:
@@ -112,4 +123,5 @@ def compute_metrics(statuses: Sequence[ComponentStatus], episodes: Sequence[Epis
     total = len(episodes)
     return RunMetrics(components=components, episodes=total,
                       success_rate=sum(e.success for e in episodes) / total if total else 0.0,
-                      overall_score=overall, overall_ci=overall_ci, partial=bool(problems), problems=problems)
+                      overall_score=overall, overall_ci=overall_ci, partial=bool(problems), problems=problems,
+                      errors=errors)

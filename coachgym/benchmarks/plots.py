@@ -25,6 +25,7 @@ OUTCOME_COLORS = {
     Outcome.TASK_LIMIT_REACHED.value: "#8c6bb1",
     Outcome.CONTEXT_LIMIT.value: "#6a6a6a",
     Outcome.ENV_ERROR.value: "#c0392b",
+    Outcome.AGENT_ERROR.value: "#e84393",
 }
 Runs = Sequence[tuple[str, RunResults]]
 

@@ -11,7 +11,8 @@
    (`coachgym.training.distill`);
 6. evaluate: the student before and after distillation, the teacher, and the expert as the
    ceiling, each with `coachgym eval` on the held-out split;
-7. report: one HTML page comparing them (`coachgym.benchmarks.report`).
+7. report: one HTML page comparing them (`coachgym.benchmarks.report`); if more than 10% of any
+   run's episodes ended in `agent_error` or `env_error`, the quickstart fails and says why.
 
 Every stage reuses the public API of its area; this module only wires them and must not grow
 training or evaluation logic of its own. Stages whose output exists are skipped, so re-running
@@ -24,22 +25,24 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coachgym.benchmarks.report import write_report
-from coachgym.benchmarks.runner import EvalConfig, run_eval
+from coachgym.benchmarks.runner import EvalConfig, read_results, run_eval
 from coachgym.benchmarks.suites import warn_evaluation_overlap
 from coachgym.envs.core import TaskSuite
+from coachgym.strict import StrictModel
+from coachgym.trajectories.stats import check_error_share
 
 Log = Callable[[str], None]
 
 
-class ModelSize(BaseModel):
+class ModelSize(StrictModel):
     hidden_size: int = Field(description="LM width (a multiple of 4: the tiny LM has 4 heads).")
     layers: int = Field(description="LM layers, each with a cross-attention block.")
 
 
-class QuickstartConfig(BaseModel):
+class QuickstartConfig(StrictModel):
     out: Path = Field(description="Folder for tasks, trajectories, models, eval runs and the report.")
     highs: list[int] = Field(default=[8, 16], description="Guess ranges [1, high]; every secret is one task.")
     test_every: int = Field(default=4, description="Every Nth secret is a held-out test task.")
@@ -131,6 +134,19 @@ def evaluate(config: QuickstartConfig, suite_path: Path, name: str, agent: str) 
     return out
 
 
+def check_runs(runs: dict[str, Path], page: Path, log: Log = print) -> None:
+    """Log every run's failed episodes; raise `UserError` when more than 10% of a run's failed, since
+    its numbers would measure the failure, not the model."""
+    results = {label: read_results(folder).metrics for label, folder in runs.items()}
+    for label, metrics in results.items():
+        for line in metrics.errors:
+            log(f"problem: {label}: {line}")
+    for label, metrics in results.items():
+        check_error_share(metrics.error_episodes(), metrics.episodes,
+                          f"the quickstart's {label!r} run (report: {page})",
+                          f"delete {runs[label]} and run the quickstart again")
+
+
 def _model_agent(path: Path) -> str:
     return f"hf:{path.resolve()}?temperature=0&max_new_tokens=48"
 
@@ -171,4 +187,5 @@ def run_quickstart(config: QuickstartConfig, log: Log = print) -> Path:
     stage("evaluate: " + ", ".join(runs))
     _, page = write_report(list(runs.values()), config.out / "report", labels=list(runs))
     stage(f"report -> {page}")
+    check_runs(runs, page, log)
     return page

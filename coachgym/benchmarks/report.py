@@ -6,8 +6,8 @@ a trajectory view page (written next to the run by `coachgym.trajectories.viewer
 With several runs (before/after, `coachgym compare`) the same page adds a side-by-side table.
 
 Components that did not run, or ran only partly, are listed under "Problems" and flagged in
-every table; a report never shows an overall score without saying it is partial. All run text
-is escaped; nothing here executes it.
+every table, and so are episodes that ended in `agent_error` or `env_error`; a report never shows
+an overall score without saying it is partial. All run text is escaped; nothing here executes it.
 """
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ def comparison_table(runs: Sequence[Run]) -> Table:
 
 
 def problems(runs: Sequence[Run]) -> list[str]:
-    return [f"{run.label}: {problem}" for run in runs for problem in run.results.metrics.problems]
+    """Failed episodes first, then why a score is partial; one line each, naming the run."""
+    return [f"{run.label}: {problem}" for run in runs
+            for problem in run.results.metrics.errors + run.results.metrics.problems]
 
 
 # ---------------------------------------------------------------------------------- rendering
@@ -230,7 +232,8 @@ def write_report(run_dirs: Sequence[Path], out_dir: Path | None = None,
     runs = load_runs(run_dirs, labels)
     if out_dir is None:
         if len(runs) > 1:
-            raise ValueError("Comparing several runs needs an output folder (--out).")
+            raise ValueError(f"A report on {len(runs)} runs needs a folder of its own: pass --out DIR (a run's "
+                             "folder holds that run's report only).")
         out_dir = runs[0].folder
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

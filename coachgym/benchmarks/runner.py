@@ -25,6 +25,7 @@ from coachgym.benchmarks.metrics import RunMetrics, compute_metrics
 from coachgym.benchmarks.suites import DEFAULT_BENCH, BenchSuite, LoadedComponent, load_bench, resolve_bench
 from coachgym.benchmarks.workers import Episode, play
 from coachgym.envs.core import Outcome
+from coachgym.strict import StrictModel
 from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.store import TrajectoryStore
 
@@ -32,7 +33,7 @@ MANIFEST = "run.json"
 RESULTS = "results.json"
 
 
-class EvalConfig(BaseModel):
+class EvalConfig(StrictModel):
     suite: str = Field(default=DEFAULT_BENCH, description="Benchmark name or file, or a single env suite.")
     agent: str = Field(default="scripted", description="Agent spec: scripted, random, hf:PATH, openai:MODEL@URL.")
     agent_factory: str | None = Field(
@@ -132,10 +133,11 @@ def prepare(config: EvalConfig) -> tuple[RunManifest, list[LoadedComponent]]:
                         tasks=len(c.tasks), reference=c.reference, unavailable=c.unavailable) for c in loaded],
         plan=plan(config, loaded))
     path = config.out / MANIFEST
-    if path.exists():
+    previous = read_manifest(config.out) if path.exists() else None
+    # A run that stored no episode (its agent failed to start, say) holds nothing to keep: replace it.
+    if previous is not None and any(TrajectoryStore(config.out / c.name).path.exists() for c in previous.components):
         if not config.resume:
             raise FileExistsError(f"{config.out} already holds a run; pass --resume to continue it or choose another --out.")
-        previous = RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
         same = ("suite", "agent", "repeats", "base_seed", "limit", "components")
         changed = [k for k in same if getattr(previous.config, k) != getattr(config, k)]
         if changed:

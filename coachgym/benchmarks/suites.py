@@ -20,13 +20,14 @@ import yaml
 from pydantic import BaseModel, Field
 
 from coachgym.envs.core import Task, TaskSuite
+from coachgym.strict import StrictModel
 
 BUILTIN_DIR = Path(__file__).parent / "suites"
 DEFAULT_BENCH = "coachgym-bench"
 EVAL_SPLITS = ("test",)
 
 
-class Component(BaseModel):
+class Component(StrictModel):
     """One env suite inside a benchmark."""
 
     name: str = Field(description="Unique id inside the benchmark; also the results folder name.")
@@ -37,7 +38,7 @@ class Component(BaseModel):
     limit: int | None = Field(default=None, ge=1, description="Evaluate only the first N tasks of the split.")
 
 
-class BenchSuite(BaseModel):
+class BenchSuite(StrictModel):
     """A benchmark: components evaluated together and combined into one overall score."""
 
     name: str

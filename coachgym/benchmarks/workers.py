@@ -179,7 +179,8 @@ def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, agent
 
 
 def _play_one(envs: dict[str, Any], suite: TaskSuite, agent: Any, episode: Episode, store: Any) -> Trajectory:
-    """One episode; env construction and agent faults become `env_error` records, not crashes."""
+    """One episode. `run_episode` records agent faults as `agent_error`; an env that cannot be
+    built (or any other fault outside the agent) becomes an `env_error` record, not a crash."""
     from coachgym.envs.registry import make
     from coachgym.trajectories.rollout import run_episode
 
@@ -187,7 +188,6 @@ def _play_one(envs: dict[str, Any], suite: TaskSuite, agent: Any, episode: Episo
     try:
         if component not in envs:
             envs[component] = make(suite.env, suite=suite)
-        agent.reseed(seed)
         return run_episode(envs[component], agent, task_id, seed, store=store)
     except Exception as error:  # noqa: BLE001 - recorded so the report shows it and the run goes on
         return failed_trajectory(suite.env, agent.name, episode, Outcome.ENV_ERROR, f"{type(error).__name__}: {error}")

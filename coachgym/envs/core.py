@@ -31,7 +31,8 @@ Split = Literal["train", "dev", "test"]
 
 
 class Outcome(str, Enum):
-    """How an episode ended, in AgentBench's categories."""
+    """How an episode ended: AgentBench's categories, plus `agent_error` (set by the rollout when the
+    agent itself raised: model load, generate, HTTP), so agent faults are not blamed on the env."""
 
     COMPLETED = "completed"
     INVALID_FORMAT = "invalid_format"
@@ -39,6 +40,7 @@ class Outcome(str, Enum):
     TASK_LIMIT_REACHED = "task_limit_reached"
     CONTEXT_LIMIT = "context_limit"
     ENV_ERROR = "env_error"
+    AGENT_ERROR = "agent_error"
 
 
 class Task(BaseModel):

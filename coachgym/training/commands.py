@@ -13,6 +13,8 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from coachgym.errors import UserError, one_line
+
 train_app = typer.Typer(help="Training: SFT, on-policy distillation, RL, rejection-sampling fine-tuning.",
                         no_args_is_help=True)
 
@@ -31,9 +33,8 @@ def _run(kind: str, config_path: Path) -> None:
     cls, run = runs[kind]
     try:
         config = load_config(cls, config_path)
-    except (ValidationError, ValueError, FileNotFoundError) as error:
-        typer.echo(f"Bad {kind} config {config_path}:\n{error}", err=True)
-        raise typer.Exit(2) from None
+    except ValidationError as error:
+        raise UserError(f"Bad {kind} config {config_path}: {one_line(error)}") from None
     final = run(config)
     typer.echo(f"{kind} finished -> {final}")
 

@@ -2,7 +2,8 @@
 
 Each trainer has a pydantic config whose field descriptions are its documentation (TRL's config
 dataclasses are the model). Shared pieces live here: the model to start from, LoRA, the run's
-bookkeeping (output folder, checkpoints, resumption, logging). This module must not train.
+bookkeeping (output folder, checkpoints, resumption, logging). Configs are `StrictModel`s: an
+unknown key or an out-of-range value is an error, never silently ignored. This module must not train.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, Field
 
+from coachgym.strict import StrictModel
+
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-class LoraSettings(BaseModel):
+class LoraSettings(StrictModel):
     """LoRA adapters via PEFT; leave `lora` unset in a config for a full fine-tune."""
 
     r: int = Field(default=8, ge=1, description="Adapter rank.")
-    alpha: int = Field(default=16, description="Scaling numerator (lora_alpha).")
+    alpha: int = Field(default=16, ge=1, description="Scaling numerator (lora_alpha).")
     dropout: float = Field(default=0.0, ge=0, lt=1)
     target_modules: list[str] | str = Field(default="all-linear", description="Module names, or 'all-linear'.")
 
@@ -32,7 +35,7 @@ class LoraSettings(BaseModel):
                           target_modules=self.target_modules, task_type="CAUSAL_LM")
 
 
-class RunSettings(BaseModel):
+class RunSettings(StrictModel):
     """Where a run writes and how it reports."""
 
     model: Path = Field(description="Checkpoint folder to start from (save_pretrained layout, tokenizer included).")

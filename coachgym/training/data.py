@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datasets import Dataset, load_from_disk
-from pydantic import BaseModel, Field
+from pydantic import Field
 from transformers import PreTrainedTokenizerBase
 
+from coachgym.strict import StrictModel
 from coachgym.trajectories.convert import from_agentinstruct, to_agentinstruct
 from coachgym.trajectories.filters import TrajectoryFilter
 from coachgym.trajectories.store import TrajectoryStore
@@ -30,7 +31,7 @@ IGNORE = -100
 ROLES = {"system": "system", "human": "user", "gpt": "assistant", "user": "user", "assistant": "assistant"}
 
 
-class DataSource(BaseModel):
+class DataSource(StrictModel):
     """One input to the SFT mix."""
 
     path: Path = Field(description="Trajectory store folder or .jsonl, AgentInstruct .json/.jsonl, or a HF dataset "
@@ -40,7 +41,7 @@ class DataSource(BaseModel):
     weight: float = Field(default=1.0, gt=0, description="Relative share of this source in the mix.")
     success_only: bool = Field(default=True, description="Trajectory stores: keep successful episodes only.")
     min_reward: float | None = Field(default=None, description="Trajectory stores: keep episodes with this reward.")
-    max_examples: int | None = Field(default=None, description="Cap on examples read from this source.")
+    max_examples: int | None = Field(default=None, ge=1, description="Cap on examples read from this source.")
 
 
 def load_source(source: DataSource) -> list[dict[str, Any]]:

@@ -34,8 +34,10 @@ def make_env(suite: str | TaskSuite, env_kwargs: dict | None = None) -> gym.Env:
 
 
 def play(env: gym.Env, agent: PolicyAgent, episodes: Iterable[tuple[str, int]]) -> list[tuple[Trajectory, EpisodeTokens]]:
-    """Run (task_id, seed) episodes; each trajectory comes with the tokens the agent conditioned on."""
-    return [(run_episode(env, agent, task_id, seed), agent.episode) for task_id, seed in episodes]
+    """Run (task_id, seed) episodes; each trajectory comes with the tokens the agent conditioned on.
+    A policy that raises stops the caller (a training run) instead of yielding an empty episode."""
+    return [(run_episode(env, agent, task_id, seed, raise_agent_errors=True), agent.episode)
+            for task_id, seed in episodes]
 
 
 def summarize(trajectories: list[Trajectory]) -> EvalResult:

@@ -48,17 +48,17 @@ class OnPolicySettings(RunSettings):
     tasks_per_iteration: int = Field(default=4, ge=1, description="Tasks sampled per round.")
     samples_per_task: int = Field(default=4, ge=1, description="Episodes per task per round (the RL group size).")
     temperature: float = Field(default=1.0, gt=0, description="Sampling temperature of the student.")
-    max_new_tokens: int = Field(default=64, description="Tokens per action.")
-    max_turns: int | None = Field(default=None, description="Step budget per episode (default: the task's).")
-    max_context: int = Field(default=2048, description="Episode token budget; beyond it the episode ends.")
-    learning_rate: float = 1e-4
+    max_new_tokens: int = Field(default=64, ge=1, description="Tokens per action.")
+    max_turns: int | None = Field(default=None, ge=1, description="Step budget per episode (default: the task's).")
+    max_context: int = Field(default=2048, ge=1, description="Episode token budget; beyond it the episode ends.")
+    learning_rate: float = Field(default=1e-4, gt=0)
     minibatch_size: int = Field(default=8, ge=1, description="Episodes (for a VLM: turns) per optimizer step.")
     epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes. >1 relies on "
                                   "the importance ratio, which one-sample advantages overfit (in perf/opd_vs_rl "
                                   "both collapsed); distillation with kl_estimator 'full' has none and profits.")
-    max_grad_norm: float = 1.0
-    eval_every: int = Field(default=0, description="Greedy evaluation on `suite` every N rounds (0 = never).")
-    save_every: int = Field(default=10, description="Checkpoint every N rounds (and at the end).")
+    max_grad_norm: float = Field(default=1.0, gt=0)
+    eval_every: int = Field(default=0, ge=0, description="Greedy evaluation on `suite` every N rounds (0 = never).")
+    save_every: int = Field(default=10, ge=1, description="Checkpoint every N rounds (and at the end).")
 
 
 class IterationLog(BaseModel):

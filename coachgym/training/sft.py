@@ -26,18 +26,18 @@ class SFTRunConfig(RunSettings):
     """`coachgym train sft --config run.yaml`."""
 
     data: list[DataSource] = Field(description="Sources and their mixing weights.")
-    epochs: float = Field(default=3.0, description="Passes over the mixed data (ignored when max_steps > 0).")
-    max_steps: int = Field(default=-1, description="Optimizer steps; -1 = use epochs.")
-    learning_rate: float = 1e-3
-    batch_size: int = Field(default=8, description="Sequences (or packed rows) per device per step.")
-    gradient_accumulation_steps: int = 1
-    max_length: int = Field(default=1024, description="Truncation length; with packing, the packed row length.")
+    epochs: float = Field(default=3.0, gt=0, description="Passes over the mixed data (ignored when max_steps > 0).")
+    max_steps: int = Field(default=-1, ge=-1, description="Optimizer steps; -1 = use epochs.")
+    learning_rate: float = Field(default=1e-3, gt=0)
+    batch_size: int = Field(default=8, ge=1, description="Sequences (or packed rows) per device per step.")
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    max_length: int = Field(default=1024, ge=1, description="Truncation length; with packing, the packed row length.")
     packing: bool = Field(default=True, description="Pack sequences (best-fit decreasing) without padding.")
     group_by_length: bool = Field(default=True, description="Without packing: batch sequences of similar length.")
     per_sequence_loss: bool = Field(default=True, description="Average the loss per sequence, then over sequences.")
-    warmup_ratio: float = 0.0
-    logging_steps: int = 10
-    save_steps: int = Field(default=200, description="Checkpoint every this many steps (kept: the newest 2).")
+    warmup_ratio: float = Field(default=0.0, ge=0, le=1)
+    logging_steps: int = Field(default=10, ge=1)
+    save_steps: int = Field(default=200, ge=1, description="Checkpoint every this many steps (kept: the newest 2).")
     vision: bool = Field(default=False, description="`model` is a CrossAttnVLM: train on the screenshots of the "
                          "trajectory stores in `data`, one sample per step (see vision_sft.py).")
 

@@ -18,16 +18,17 @@ from typing import Any, Literal, Protocol
 import httpx
 import numpy as np
 import torch
-from pydantic import BaseModel, Field
+from pydantic import Field
 from transformers import PreTrainedTokenizerBase
 
+from coachgym.strict import StrictModel
 from coachgym.training.losses import next_token_logits, token_logprobs
 from coachgym.training.policy import text_tokenizer, vision_inputs, vlm_processor
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
 
 
-class TeacherSettings(BaseModel):
+class TeacherSettings(StrictModel):
     """Which teacher scores the student (config field `teacher`)."""
 
     kind: Literal["hf", "server"] = Field(default="hf", description="'hf': local checkpoint; 'server': an "

@@ -3,7 +3,8 @@
 Each worker owns its env and agent (Playwright's sync API and many model runtimes are not
 thread-safe) and plays episodes from a shared queue. Only the parent writes the store, one
 fsynced line per finished episode, so SIGKILL at any point loses at most the episodes in flight,
-and `resume` skips every (task, seed, agent) already stored.
+and `resume` skips every (task, seed, agent) already stored. Episodes whose agent or env failed
+are stored as `agent_error` / `env_error` and summarised in `CollectSummary.errors`.
 
 A local model (`hf:PATH`) is not copied into every worker: with more than one worker the parent
 serves it once through the OpenAI-compatible batching server (`coachgym.agents.serve`) and the
@@ -29,14 +30,16 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
+from coachgym.strict import StrictModel
 from coachgym.trajectories.records import Trajectory
+from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
 from coachgym.trajectories.store import TrajectoryStore
 
 # HFAgent options that configure the shared server's model rather than each worker's requests.
 _SERVER_OPTIONS = {"device", "logprobs"}
 
 
-class CollectConfig(BaseModel):
+class CollectConfig(StrictModel):
     env: str = Field(description="Env name, e.g. 'shell'.")
     agent: str = Field(default="scripted", description="Agent spec, e.g. 'scripted', 'random', 'hf:PATH'.")
     out: Path = Field(description="Store folder (trajectories.jsonl and images/ go there).")
@@ -62,6 +65,8 @@ class CollectSummary(BaseModel):
     collected: int
     successes: int
     out: Path
+    failed: int = Field(default=0, description="Episodes of this run that ended in agent_error or env_error.")
+    errors: list[str] = Field(default=[], description="Those episodes, one line per outcome with the commonest error.")
 
 
 def plan_episodes(config: CollectConfig) -> list[tuple[str, int]]:
@@ -76,6 +81,9 @@ def plan_episodes(config: CollectConfig) -> list[tuple[str, int]]:
 
 
 def collect(config: CollectConfig, progress: bool = True) -> CollectSummary:
+    from coachgym.envs.registry import env_entry
+
+    env_entry(config.env)  # an unknown env fails here, naming the known ones
     store = TrajectoryStore(config.out)
     episodes = plan_episodes(config)
     store.remove_orphan_images()
@@ -83,16 +91,19 @@ def collect(config: CollectConfig, progress: bool = True) -> CollectSummary:
     todo = [(t, s) for t, s in episodes if (t, s, config.agent) not in done]
     bar = tqdm(total=len(episodes), initial=len(episodes) - len(todo), disable=not progress, desc=f"collect {config.env}",
                unit="ep", dynamic_ncols=True)
-    successes = 0
+    successes, outcomes = 0, []
     with _shared_model(config, len(todo)) as config:
         for count, trajectory in enumerate(_play(config, todo), start=1):
             store.append(trajectory)
             successes += trajectory.success
+            outcomes.append((trajectory.outcome, trajectory.metadata.get("error")))
             bar.update(1)
             bar.set_postfix(success=f"{successes / count:.0%}")
     bar.close()
     return CollectSummary(planned=len(episodes), skipped=len(episodes) - len(todo), collected=len(todo),
-                          successes=successes, out=store.folder)
+                          successes=successes, out=store.folder,
+                          failed=sum(outcome in ERROR_OUTCOMES for outcome, _ in outcomes),
+                          errors=error_lines(outcomes, config.agent))
 
 
 @contextmanager

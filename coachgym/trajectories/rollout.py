@@ -2,8 +2,10 @@
 
 This loop is shared by collection, evaluation and on-policy training so that all three see the
 same episodes. It never lets an env or agent fault lose the run: a world that cannot be set up
-is recorded as an `env_error` episode; a conversation that outgrows the context ends as
-`context_limit`.
+is recorded as an `env_error` episode, an agent that raises (model load, generate, HTTP) as an
+`agent_error` episode with the error in `metadata["error"]`, and a conversation that outgrows the
+context ends as `context_limit`. Training passes `raise_agent_errors`, because a policy that
+fails must stop the run rather than become empty episodes.
 
 The agent is reseeded with the episode seed, so a sampled episode is reproducible. `on_step` sees
 each recorded `Step` with the agent's full `AgentOutput` (exact chat messages, prompt token ids),
@@ -14,6 +16,7 @@ for in-process consumers such as on-policy training; the stored record keeps onl
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +35,7 @@ def run_episode(
     seed: int = 0,
     store: TrajectoryStore | None = None,
     on_step: Callable[[Step, AgentOutput], None] | None = None,
+    raise_agent_errors: bool = False,
 ) -> Trajectory:
     """Play `task_id` to the end. Screenshots are written to `store` when one is given."""
     base: Any = env.unwrapped
@@ -41,14 +45,17 @@ def run_episode(
     try:
         observation, _ = env.reset(seed=seed, options={"task_id": task_id})
     except Exception as error:  # noqa: BLE001 - recorded, so the run goes on and the report shows it
-        trajectory.outcome = Outcome.ENV_ERROR
-        trajectory.metadata["error"] = f"reset failed: {type(error).__name__}: {error}"
-        trajectory.duration_s = time.time() - started
-        return trajectory
+        return _failed(trajectory, Outcome.ENV_ERROR, error, "reset failed: ")
     task = base.task
-    agent.reseed(seed)
-    agent.start_episode(task, base.prompt_info())
-    trajectory.goal, trajectory.split, trajectory.system_prompt = task.goal, task.split, agent.system_prompt
+    trajectory.goal, trajectory.split = task.goal, task.split
+    try:
+        agent.reseed(seed)
+        agent.start_episode(task, base.prompt_info())
+    except Exception as error:  # noqa: BLE001 - the agent's fault, recorded as such
+        if raise_agent_errors:
+            raise
+        return _failed(trajectory, Outcome.AGENT_ERROR, error, "start_episode failed: ")
+    trajectory.system_prompt = agent.system_prompt
     usage: dict[str, int] = {}
     while True:
         agent_started = time.perf_counter()
@@ -57,6 +64,11 @@ def run_episode(
         except ContextLimitExceeded as error:
             trajectory.outcome = Outcome.CONTEXT_LIMIT
             trajectory.metadata["error"] = str(error)
+            break
+        except Exception as error:  # noqa: BLE001 - the agent's fault, recorded as such
+            if raise_agent_errors:
+                raise
+            _failed(trajectory, Outcome.AGENT_ERROR, error)
             break
         agent_time = time.perf_counter() - agent_started
         for key, value in output.usage.items():
@@ -93,4 +105,13 @@ def run_episode(
     trajectory.invalid_actions = base.invalid_actions
     trajectory.usage = usage
     trajectory.duration_s = time.time() - started
+    return trajectory
+
+
+def _failed(trajectory: Trajectory, outcome: Outcome, error: Exception, context: str = "") -> Trajectory:
+    """End `trajectory` as `outcome`, keeping the error's one-line text and its traceback."""
+    trajectory.outcome = outcome
+    trajectory.metadata["error"] = f"{context}{type(error).__name__}: {error}"
+    trajectory.metadata["traceback"] = traceback.format_exc()
+    trajectory.duration_s = time.time() - trajectory.started_at
     return trajectory

@@ -55,6 +55,10 @@ def _episode(trajectory: Trajectory, store_folder: Path) -> str:
     if trajectory.final_observation is not None:
         parts.append(f"<div class='step'><div style='flex:1'><b>final</b><pre>"
                      f"{html.escape(trajectory.final_observation)}</pre></div></div>")
+    if trajectory.metadata.get("error"):  # why an errored episode ended, with the traceback when recorded
+        detail = trajectory.metadata.get("traceback") or trajectory.metadata["error"]
+        parts.append(f"<div class='step'><div style='flex:1'><b>error</b><pre class='err'>"
+                     f"{html.escape(str(detail))}</pre></div></div>")
     parts.append("</div>")
     return "\n".join(parts)
 

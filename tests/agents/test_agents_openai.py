@@ -5,6 +5,7 @@ and their alternatives, streaming, images, batching, 429s, 404s, capped lengths,
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict
 
@@ -104,8 +105,11 @@ def test_agents_openai_rate_limit_is_retried_with_backoff(tiny_hf_model):
 def test_agents_openai_dead_server_is_one_clear_error():
     agent = OpenAIAgent("tiny", base_url="http://127.0.0.1:9/v1", max_retries=1, timeout_s=2)
     agent.name = "openai:tiny"
+    trajectory = run_episode(make("guess"), agent, "guess-000", seed=0)
+    assert trajectory.outcome.value == "agent_error"
+    assert re.match(r"AgentServerError: Cannot reach .*127.0.0.1:9.*coachgym serve-model", trajectory.metadata["error"])
     with pytest.raises(AgentServerError, match="Cannot reach .*127.0.0.1:9.*coachgym serve-model"):
-        run_episode(make("guess"), agent, "guess-000", seed=0)
+        run_episode(make("guess"), agent, "guess-000", seed=0, raise_agent_errors=True)
 
 
 def test_agents_openai_server_scores_token_ids_like_vllm(model_server, tiny_hf_model):

@@ -27,3 +27,17 @@ class FaultyAgent(ScriptedAgent):
         if self.task_id == CRASH_TASK:
             os._exit(3)
         return super().act(observation)
+
+
+class BrokenAgent(ScriptedAgent):
+    """An agent with a bug in `act`, as a model agent whose `generate` is missing would have."""
+
+    def act(self, observation: dict[str, Any]) -> AgentOutput:
+        raise AttributeError("'NoneType' object has no attribute 'generate'")
+
+
+class UnloadableAgent(ScriptedAgent):
+    """An agent whose weights cannot be found: it fails while being created."""
+
+    def __init__(self):
+        raise OSError("no weights at /models/missing; pass a folder written by save_pretrained")

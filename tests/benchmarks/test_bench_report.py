@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from typer.testing import CliRunner
 from bench_browser import assert_plots_shown, render
 
 from coachgym.benchmarks.metrics import compute_metrics
+from coachgym.benchmarks.plots import OUTCOME_COLORS
 from coachgym.benchmarks.report import write_report
 from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult, read_results
 from coachgym.cli import app
@@ -47,8 +50,15 @@ def test_compare_and_report_commands(guess_runs, tmp_path):
     reported = runner.invoke(app, ["report", str(guess_runs["random"])])
     assert reported.exit_code == 0, reported.output
     assert (guess_runs["random"] / "report.html").exists() and (guess_runs["random"] / "views" / "guess.html").exists()
+
+
+def test_report_cli_errors_are_one_line(guess_runs, tmp_path, one_line_error):
+    runner = CliRunner()
     missing = runner.invoke(app, ["report", str(tmp_path)])
-    assert missing.exit_code != 0 and "run `coachgym eval` first" in str(missing.exception)
+    assert "run `coachgym eval` first" in one_line_error(missing.exit_code, missing.output)
+    several = runner.invoke(app, ["report", str(guess_runs["scripted"]), str(guess_runs["random"])])
+    assert "A report on 2 runs needs a folder of its own: pass --out DIR" in one_line_error(several.exit_code,
+                                                                                             several.output)
 
 
 def test_results_survive_a_lost_results_file(guess_runs, tmp_path):
@@ -84,3 +94,21 @@ def test_overall_score_is_normalised_per_suite_with_bootstrap_intervals():
     assert again.overall_ci == metrics.overall_ci  # fixed bootstrap seed: reports are reproducible
     partial = compute_metrics(statuses, episodes[:10], planned={"easy": 10, "hard": 10})
     assert partial.partial and partial.problems == ["hard: only 0 of 10 episodes finished"]
+
+
+def test_results_written_before_agent_error_existed_still_load_and_render(guess_runs, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(guess_runs["random"], old)
+    data = json.loads((old / "results.json").read_text())
+    del data["metrics"]["errors"]
+    for component in data["metrics"]["components"]:
+        del component["outcomes"]["agent_error"]
+    (old / "results.json").write_text(json.dumps(data))
+    results = read_results(old)
+    assert results.metrics.errors == [] and results.metrics.error_episodes() == 0
+    _, page = write_report([old])
+    assert "Problems" not in page.read_text()
+
+
+def test_every_outcome_has_a_plot_colour():
+    assert set(OUTCOME_COLORS) == {outcome.value for outcome in Outcome}

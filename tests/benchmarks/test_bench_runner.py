@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import signal
@@ -11,14 +12,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from bench_agents import CRASH_TASK, HANG_TASK
+from coachgym.benchmarks.quickstart import check_runs
 from coachgym.benchmarks.runner import EvalConfig, read_results, run_eval, task_seed
 from coachgym.benchmarks.suites import evaluation_overlap, resolve_bench, warn_evaluation_overlap
 from coachgym.cli import app
 from coachgym.envs.core import Outcome
 from coachgym.envs.registry import load_suite
+from coachgym.errors import UserError
 from coachgym.trajectories.store import TrajectoryStore
 
 GUESS_TEST_TASKS = load_suite("guess").split("test").ids()
@@ -130,3 +134,48 @@ def test_default_benchmark_lists_every_env_suite():
                                                     "dbbench", "miniwob"}
     assert bench.split == "test"
     assert os.path.exists(Path(__file__).parent / "bench_agents.py")
+
+
+def eval_cli(*args: str):
+    return CliRunner().invoke(app, ["eval", "--suite", "guess", "--limit", "3", *args])
+
+
+def test_agent_that_raises_is_agent_error_in_results_terminal_and_report(tmp_path):
+    out = tmp_path / "broken"
+    result = eval_cli("--agent", "broken", "--agent-factory", "bench_agents:BrokenAgent", "--out", str(out))
+    line = "guess: agent_error in 3/3 episodes of broken: AttributeError: 'NoneType' object has no attribute 'generate'"
+    assert result.exit_code == 2 and f"problem: broken: {line}\n" in result.output, result.output
+    assert "3 of 3 episodes" in result.output.splitlines()[-1] and "Traceback" not in result.output
+    results = read_results(out)
+    assert [e.outcome for e in results.episodes] == [Outcome.AGENT_ERROR] * 3
+    assert results.metrics.components[0].outcomes["agent_error"] == 3
+    page = (out / "report.html").read_text()
+    problems_box = page[page.index("<div class='problems'>"):]
+    assert html.escape(f"broken: {line}") in problems_box[:problems_box.index("</div>")]
+    assert "in act" in (out / "views" / "guess.html").read_text()  # the episode page shows the traceback
+    logged = []
+    with pytest.raises(UserError, match=f"of the quickstart's 'model' run .*delete {out}"):
+        check_runs({"model": out}, out / "report.html", log=logged.append)
+    assert logged == [f"problem: model: {line}"]
+
+
+@pytest.mark.parametrize("rerun", [[], ["--resume"]])
+def test_a_failed_start_does_not_block_the_corrected_run(tmp_path, one_line_error, rerun):
+    out = str(tmp_path / "run")
+    failed = eval_cli("--agent", "mine", "--agent-factory", "bench_agents:UnloadableAgent", "--out", out)
+    error = one_line_error(failed.exit_code, failed.output)
+    assert "Agent 'mine' could not be created: OSError: no weights at /models/missing" in error
+    fixed = eval_cli("--agent", "scripted", "--out", out, *rerun)
+    assert fixed.exit_code == 0, fixed.output
+    assert read_results(Path(out)).metrics.success_rate == 1.0
+
+
+def test_misspelt_benchmark_key_is_named_with_the_close_match(tmp_path, one_line_error):
+    bench = tmp_path / "bench.yaml"
+    bench.write_text("name: b\ncomponents:\n  - {name: guess, suite: guess, refrence: 0.5}\n")
+    result = CliRunner().invoke(app, ["eval", "--suite", str(bench), "--out", str(tmp_path / "run")])
+    assert "unknown key 'refrence' (did you mean 'reference'?)" in one_line_error(result.exit_code, result.output)
+    with pytest.raises(ValidationError, match="did you mean 'workers'"):
+        EvalConfig(out=tmp_path, workres=2)
+    with pytest.raises(ValidationError, match="timeout_s"):
+        EvalConfig(out=tmp_path, timeout_s=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -19,21 +20,43 @@ def test_train_cli_rejects_a_bad_config_with_the_field_named(tmp_path):
     assert "learning_rate" in result.output and "data" in result.output
 
 
-def test_train_cli_rft_keeps_only_rewarded_episodes(tmp_path, student_path):
+def run_rft(tmp_path, student_path, threshold: float):
     config = tmp_path / "rft.yaml"
     config.write_text(
         f"model: {student_path}\noutput_dir: {tmp_path / 'rft'}\nsuite: small-guess\n"
-        "tasks: [small-guess-8-4]\nrounds: 1\nsamples_per_task: 2\nmax_new_tokens: 8\nthreshold: 0.0\n"
-        "max_steps: 2\nreport_to: none\nprogress: false\n")
-    result = runner.invoke(app, ["train", "rft", "--config", str(config)])
+        "tasks: [small-guess-8-4]\nrounds: 1\nsamples_per_task: 2\nmax_new_tokens: 8\n"
+        f"threshold: {threshold}\nmax_steps: 2\nreport_to: none\nprogress: false\n")
+    return runner.invoke(app, ["train", "rft", "--config", str(config)])
+
+
+def test_train_cli_rft_keeps_only_rewarded_episodes(tmp_path, student_path):
+    result = run_rft(tmp_path, student_path, threshold=0.0)
     assert result.exit_code == 0, result.output
     kept, _ = TrajectoryStore(tmp_path / "rft" / "kept").load()
     assert len(kept) == 2 and all(t.task_id == "small-guess-8-4" for t in kept)
     assert (tmp_path / "rft" / "round-0" / "final" / "config.json").exists()
-    strict = config.read_text().replace("threshold: 0.0", "threshold: 1.0").replace("/rft", "/rft-strict")
-    config.write_text(strict)
-    assert runner.invoke(app, ["train", "rft", "--config", str(config)]).exit_code == 0
-    assert not (tmp_path / "rft-strict" / "round-0").exists()  # nothing solved: nothing trained on
+
+
+def test_train_cli_rft_that_keeps_nothing_says_so_and_fails(tmp_path, student_path, one_line_error):
+    result = run_rft(tmp_path, student_path, threshold=2.0)
+    error = one_line_error(result.exit_code, result.output)
+    assert "RFT kept no episode: none of the 2 sampled over 1 round(s) reached reward >= 2" in error
+    assert str(student_path) not in result.output  # the input model is not passed off as a result
+    assert not (tmp_path / "rft" / "round-0").exists()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("learnig_rate: 0.1", "unknown key 'learnig_rate' (did you mean 'learning_rate'?)"),
+    ("batch_size: -1\nlearning_rate: -5", "learning_rate: Input should be greater than 0; batch_size: Input should "
+                                         "be greater than or equal to 1"),
+    ("lora: {rank: 4}", "lora: unknown key 'rank'"),
+])
+def test_train_cli_config_mistakes_are_one_line_errors(tmp_path, one_line_error, line, message):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"model: m\noutput_dir: out\ndata: [{{path: d}}]\n{line}\n")
+    result = runner.invoke(app, ["train", "sft", "--config", str(config)])
+    error = one_line_error(result.exit_code, result.output)
+    assert error.startswith(f"Error: Bad sft config {config}: Invalid SFTRunConfig: ") and message in error
 
 
 def test_train_dpo_pairs_split_at_the_first_different_action_and_train(tmp_path, suite, student_path):
