@@ -79,6 +79,10 @@ def check_available() -> None:
     if os.geteuid() != 0:
         raise SandboxUnavailable("The bwrap shell backend mounts an overlay root and needs to run as root; "
                                  "run coachgym as root (e.g. in its container) or use backend='docker'.")
+    try:
+        filter_program()
+    except ValueError as error:  # a machine whose syscall numbers the filter does not know
+        raise SandboxUnavailable(str(error)) from None
 
 
 class BwrapSandbox(Sandbox):
