@@ -61,7 +61,7 @@ def test_scripts_get_arguments_as_data(sandbox):
 def test_sandbox_sees_its_own_processes_only(sandbox):
     result = sandbox.run("ps -eo comm= | sort | uniq | tr '\\n' ' '")
     names = result.output.split()
-    assert "bwrap" in names and "bash" in names and "ps" in names
+    assert "bash" in names and "ps" in names
     assert "pytest" not in names and "python3" not in names
 
 
@@ -92,7 +92,7 @@ def test_close_leaves_no_processes_or_files():
     box = open_sandbox(SandboxConfig(timeout_s=5))
     box.run("sleep 300 & (sleep 301 &) ; nohup sleep 302 >/dev/null 2>&1 &")
     pids = box.sandbox_pids()
-    assert len(pids) >= 5  # init, shell, three sleeps
+    assert len(pids) >= 4  # the shell (the namespace's init), three sleeps
     root = box.root
     box.close()
     assert not [pid for pid in pids if _alive(pid)]
@@ -119,7 +119,7 @@ def test_flood_of_output_is_bounded(sandbox):
 def test_without_a_cgroup_rlimit_nproc_bounds_processes(monkeypatch, fast_config):
     from coachgym.envs.shell import bwrap
 
-    monkeypatch.setattr(bwrap, "_make_cgroup", lambda name, limit: None)
+    monkeypatch.setattr(bwrap, "make_cgroup", lambda name, limit: None)
     with open_sandbox(fast_config) as box:
         assert box.cgroup is None
         limit = int(box.run("ulimit -u").output)

@@ -5,7 +5,8 @@ NOTICE sit next to them), so the suite loads on a machine without the AgentBench
 Conversion follows AgentBench's own loader: a script is a string (bash), or `{"file"|"code",
 "language"}` with files relative to that group's script folder; a string `match` means exact
 answer after strip; a non-list `check`/`init` is a one-element list; a task without `create`
-runs in the default image. Script files are inlined, so tasks are self-contained data.
+runs in the default image. Script files are inlined, so tasks are self-contained data; the
+checkers in `checker_guards.GUARDED_CHECKERS` are inlined inside their guard.
 This module only converts; it must not run anything.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from coachgym.envs.core import Task, TaskSuite
+from coachgym.envs.shell.checker_guards import GUARDED_CHECKERS, guarded
 
 DATA_DIR = Path(__file__).parent / "data" / "agentbench_os"
 TEST_GROUPS = ["1", "2", "3", "4", "5", "6", "7"]
@@ -29,7 +31,9 @@ def _script(obj: Any, script_dir: Path) -> dict[str, str] | None:
         return {"language": "bash", "code": obj}
     language = obj.get("language", "bash")
     if "file" in obj:
-        return {"language": language, "code": (script_dir / obj["file"]).read_text(encoding="utf-8")}
+        code = (script_dir / obj["file"]).read_text(encoding="utf-8")
+        guard = GUARDED_CHECKERS.get(f"{script_dir.name}/{obj['file']}")
+        return {"language": language, "code": guarded(code, guard) if guard else code}
     if "code" in obj:
         return {"language": language, "code": obj["code"]}
     raise ValueError(f"Invalid AgentBench script object: {obj!r}")

@@ -27,7 +27,16 @@ class SandboxConfig(BaseModel):
     max_processes: int = Field(
         default=256, ge=16, description="Processes/threads the sandbox may hold at once (a fork bomb stops here)."
     )
-    max_memory_mb: int = Field(default=2048, ge=64, description="Address-space limit of every sandbox process.")
+    max_memory_mb: int = Field(
+        default=2048, ge=64,
+        description="Memory the whole sandbox may hold: its processes together (a watchdog stops them past it; "
+        "docker: `--memory`), and the address space of any one of them.",
+    )
+    max_disk_mb: int = Field(
+        default=1024, ge=16,
+        description="Bytes the sandbox may write in all: its writable layer (every file it creates or changes, "
+        "/tmp and /dev/shm included) is a tmpfs of this size (bwrap backend).",
+    )
     max_cpu_s: int = Field(default=120, ge=1, description="CPU seconds any one sandbox process may use.")
     max_file_mb: int = Field(default=512, ge=1, description="Largest file a sandbox process may write.")
     base: Literal["auto", "rootfs", "host"] = Field(

@@ -13,8 +13,10 @@ Task format (shared by the built-in suite and the AgentBench import):
   as an agent's command runs) and pass its output on".
 
 Checkers never run in the agent's live sandbox: the agent's sandbox is stopped and a *snapshot*
-(its files, none of its processes; writes discarded) runs them, so nothing the agent left behind
-can interfere. The answer reaches checkers only as argv; nothing evaluates it.
+(its files, none of its processes; writes discarded; on bwrap the base's programs and libraries,
+see `pristine`) runs them, so nothing the agent left behind can interfere, and whatever a
+checker started is stopped before the next one runs. The answer reaches checkers only as argv;
+nothing here evaluates it (checkers that would are wrapped where they are loaded, `agentbench`).
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def _check(task: Task, checks: list[dict | None], sandbox: Sandbox | None, answe
                     snapshot = open_sandbox(config)
                 result = snapshot.run_script(script.get("language", "bash"), script["code"], params,
                                              timeout=SCRIPT_TIMEOUT_S)
+                snapshot.stop_processes()
                 output, status = result.output, (124 if result.timed_out else result.exit_code)
             if status != 0:
                 detail = f"check {index} exited {status}: {output[-300:]}".strip()

@@ -10,9 +10,12 @@ is also what evaluators snapshot.
   plus AgentBench's tools; ~340 MB) under /var/cache/coachgym/rootfs. Small and frozen like a
   container image, so answers that depend on the whole filesystem (`du -sh /usr`, `find /`) are
   reproducible and close to AgentBench's.
-- `host` (fallback, no build needed): the host root itself, under a "mask" layer built once and
-  cached: overlayfs whiteouts delete private entries (the repo, database files) and opaque folders
-  replace /root, /home, /tmp and friends with empty ones.
+- `host` (fallback, no build needed): the host root itself, under a "mask" layer built once per
+  host state and cached: opaque folders replace /root, /home, /opt, /srv, /tmp, /var/lib, /var/log
+  and friends with empty ones; everything under /etc that other users may not read (shadow
+  files, private keys, database credentials) is hidden, except /etc/shadow and /etc/gshadow,
+  which keep their entries with every password replaced by `*`; whiteouts delete the project
+  checkout. What the host lets every user read in /usr and /etc stays visible.
 
 This module builds and finds base layers; it must not mount anything (backends do that).
 """
@@ -22,9 +25,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import uuid
+from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_ROOTFS = "/var/cache/coachgym/rootfs"
@@ -33,15 +38,17 @@ ROOTFS_PACKAGES = ["python3", "python3-pip", "git", "curl", "wget", "zip", "unzi
                    "sudo", "psmisc", "file", "less", "ca-certificates", "passwd", "net-tools", "iproute2", "lsof"]
 
 # Top-level entries of the host root that the sandbox sees as they are.
-SYSTEM_ENTRIES = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "var", "opt", "boot",
-                  "proc", "dev", "sys"}
-# Replaced by empty folders (name -> mode), like a freshly started container.
+SYSTEM_ENTRIES = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "var", "boot", "proc", "dev", "sys"}
+# Replaced by empty folders (name -> mode), like a freshly started container: home folders, add-on
+# software, and the host's state (databases, caches, logs, backups of /etc/shadow, mail).
 EMPTY_DIRS = {"root": 0o700, "home": 0o755, "tmp": 0o1777, "mnt": 0o755, "media": 0o755, "srv": 0o755,
-              "run": 0o755, "var/tmp": 0o1777}
-# Host data an agent has no business reading, removed from inside the system folders.
-HIDDEN_PATHS = ["var/lib/mysql", "var/lib/postgresql", "var/lib/docker", "var/log/mysql", "var/log/postgresql",
-                "etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_ecdsa_key", "etc/ssh/ssh_host_ed25519_key"]
-MASK_VERSION = "2"
+              "opt": 0o755, "run": 0o755, "var/tmp": 0o1777, "var/lib": 0o755, "var/cache": 0o755,
+              "var/log": 0o755, "var/backups": 0o755, "var/mail": 0o2775, "var/spool": 0o755, "var/opt": 0o755}
+# Not readable by other users, but needed as they are for sudo to work.
+KEPT_PRIVATE = {"etc/sudoers", "etc/sudoers.d"}
+# Kept with every password replaced (tools such as useradd and su need the files).
+SANITIZED = {"etc/shadow", "etc/gshadow"}
+MASK_VERSION = "3"
 
 
 def _whiteout(path: Path) -> None:
@@ -66,7 +73,40 @@ def _project_checkout() -> str | None:
 
 def _hidden_paths() -> list[str]:
     checkout = _project_checkout()
-    return HIDDEN_PATHS + ([checkout] if checkout else [])
+    return [checkout] if checkout else []
+
+
+@lru_cache(maxsize=4)
+def _private_entries(host_root: str) -> tuple[str, ...]:
+    """Entries under /etc that other users may not read (the topmost of each private subtree),
+    found once per process: walking /etc costs more than starting a sandbox."""
+    found = []
+    for folder, dirs, files in os.walk(Path(host_root) / "etc"):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            rel = str(path.relative_to(host_root))
+            if not stat.S_ISLNK(info.st_mode) and not info.st_mode & stat.S_IROTH and rel not in KEPT_PRIVATE:
+                found.append(rel)
+        dirs[:] = [name for name in dirs if str((Path(folder) / name).relative_to(host_root)) not in found]
+    return tuple(sorted(found))
+
+
+def _sanitize(source: Path, target: Path) -> None:
+    """`source` (shadow/gshadow format) with the password field of every line replaced by `*`."""
+    lines = []
+    for line in source.read_text(errors="replace").splitlines():
+        fields = line.split(":")
+        if len(fields) > 1:
+            fields[1] = "*"
+        lines.append(":".join(fields))
+    target.write_text("\n".join(lines) + "\n")
+    info = source.stat()
+    os.chmod(target, info.st_mode & 0o7777)
+    os.chown(target, info.st_uid, info.st_gid)
 
 
 def _mirror_parents(target: Path, host_root: Path, rel: str) -> None:
@@ -77,17 +117,19 @@ def _mirror_parents(target: Path, host_root: Path, rel: str) -> None:
         if made.is_dir():
             continue
         made.mkdir()
-        info = source.stat()
-        os.chmod(made, info.st_mode & 0o7777)
-        os.chown(made, info.st_uid, info.st_gid)
+        if source.is_dir():
+            info = source.stat()
+            os.chmod(made, info.st_mode & 0o7777)
+            os.chown(made, info.st_uid, info.st_gid)
 
 
-def _build_mask(target: Path, host_root: Path, hidden: list[str]) -> None:
+def _build_mask(target: Path, host_root: Path, hidden: list[str], private: tuple[str, ...]) -> None:
     target.mkdir(parents=True)
     for name in sorted(os.listdir(host_root)):
         if name not in SYSTEM_ENTRIES and name not in EMPTY_DIRS:
             _whiteout(target / name)
     for name, mode in EMPTY_DIRS.items():
+        _mirror_parents(target, host_root, name)
         _opaque_dir(target / name, mode)
     skel = host_root / "etc" / "skel"
     if skel.is_dir():
@@ -100,6 +142,17 @@ def _build_mask(target: Path, host_root: Path, hidden: list[str]) -> None:
             continue  # already hidden by a top-level whiteout or an empty folder, or absent
         _mirror_parents(target, host_root, rel)
         _whiteout(target / rel)
+    for rel in private:
+        _mirror_parents(target, host_root, rel)
+        source = host_root / rel
+        if rel in SANITIZED:
+            _sanitize(source, target / rel)
+        elif source.is_dir():
+            info = source.stat()
+            _opaque_dir(target / rel, info.st_mode & 0o7777)
+            os.chown(target / rel, info.st_uid, info.st_gid)
+        else:
+            _whiteout(target / rel)
 
 
 def mask_layer(state_dir: str | Path, host_root: str | Path = "/") -> Path:
@@ -107,15 +160,16 @@ def mask_layer(state_dir: str | Path, host_root: str | Path = "/") -> Path:
     sandboxes never see a half-built mask). Its name hashes what it hides, so moving the checkout
     builds a new mask instead of reusing one that exposes it."""
     state = Path(state_dir)
-    hidden = _hidden_paths()
-    key = hashlib.sha1("\n".join(hidden).encode()).hexdigest()[:10]
+    hidden, private = _hidden_paths(), _private_entries(str(host_root))
+    stamps = [str(os.stat(Path(host_root) / rel).st_mtime_ns) for rel in private if rel in SANITIZED]
+    key = hashlib.sha1("\n".join([*hidden, *private, *stamps]).encode()).hexdigest()[:10]
     target = state / f"mask-v{MASK_VERSION}-{key}"
     if target.is_dir():
         return target
     state.mkdir(parents=True, exist_ok=True)
     staging = state / f".mask-{uuid.uuid4().hex}"
     try:
-        _build_mask(staging, Path(host_root), hidden)
+        _build_mask(staging, Path(host_root), hidden, private)
         os.rename(staging, target)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)

@@ -36,8 +36,9 @@ class Sandbox(ABC):
 
     @abstractmethod
     def snapshot(self) -> Sandbox:
-        """Stop this sandbox and return a started one that sees its files (writes there are
-        thrown away). Nothing that ran here keeps running there."""
+        """Stop this sandbox and return a started one for evaluators: it sees this one's files
+        (writes there are thrown away), nothing that ran here keeps running there, and (bwrap)
+        the programs and libraries it runs are the base's, not ones the agent replaced."""
 
     @abstractmethod
     def close(self) -> None:
@@ -61,6 +62,9 @@ class Sandbox(ABC):
             raise RuntimeError("The sandbox is not started (call start()).")
         mark = self._mark()
         result = self.session.run(values, runner, timeout or self.config.timeout_s, mark)
+        if self._hit_memory_limit():
+            result.notes.append(f"[the sandbox's processes held more than {self.config.max_memory_mb} MB of memory "
+                                "together; they were stopped]")
         if result.session_ended:
             self._restart_session()
         elif self._hit_process_limit(mark):
@@ -72,12 +76,19 @@ class Sandbox(ABC):
         """Wait until processes started in the background stop appearing or changing, as they
         would while a model thinks about its first command (no-op where it cannot be seen)."""
 
+    def stop_processes(self) -> None:
+        """Kill every process in the system except the session shell (no-op where it cannot)."""
+
     def _mark(self) -> int:
         """Called as each command starts; `_hit_process_limit` and timeouts get the value back."""
         return 0
 
     def _hit_process_limit(self, mark: int) -> bool:
         """True (after stopping every process but the shell) when the command ran into the process limit."""
+        return False
+
+    def _hit_memory_limit(self) -> bool:
+        """True when the memory limit stopped processes since the previous command."""
         return False
 
     @abstractmethod

@@ -2,18 +2,22 @@
 
 One `bash` process lives for the whole episode, so `cd`, variables, functions and background
 jobs survive between actions. The host writes requests to its stdin; the command's stdout and
-stderr come back merged on the session's stdout; a completion line (`CGDONE <seq> <status>`) comes
-back on the session's stderr, a channel the command's own output never uses. Because the end of a
-command is signalled out of band, output can never be confused with the protocol, and a command
-that reads stdin gets /dev/null instead of swallowing the next request.
+stderr come back merged on the session's stdout; a completion line (`CGDONE <nonce> <status>`)
+comes back on the session's stderr, a channel the command's own output never uses. The nonce is
+fresh for every request and appears only in the request's last line, which bash has already
+read when the command starts: it is in the shell's memory and nowhere else (not in a pipe, a
+file or a variable), so a line a command forges on any channel ends nothing. The backend keeps
+the rest out of reach: programs a command runs inherit none of the session's channels, and
+cannot read the shell's memory or copy its descriptors (see bwrap.py). A command that reads
+stdin gets /dev/null instead of swallowing the next request.
 
 Every piece of text (agent command, init script, checker argument) crosses into bash as the body
 of a quoted here-document read with the `read` builtin, so bash treats it as data; only an agent
 *command* is then run with `eval`, which is the point of a shell env. Nothing here evaluates text
 in Python. A random per-session delimiter keeps here-documents from being closed early.
 
-This module must not know how the sandbox is built (bwrap, docker): backends pass in the process
-and a hook that stops a timed-out command's processes.
+This module must not know how the sandbox is built (bwrap, docker): backends pass in the process,
+its channels, and a hook that stops a timed-out command's processes.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import subprocess
 import time
 import re
 from collections.abc import Callable
-from typing import IO, Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
 from coachgym.envs.shell.config import SandboxConfig
 
 KEEP_OUTPUT_BYTES = 1 << 20  # what a command may return; the env shows far less to the agent
+_KEEP_PROTOCOL_BYTES = 4096  # of unrecognised protocol-channel text, while waiting for the completion line
 Runner = Literal["command", "bash", "python"]
 # bash's own report of the processes the timeout killed; the env says "timed out" instead.
 _KILLED_REPORT = re.compile(rb"^[^\n]*line \d+: +\d+ Killed[^\n]*\n?", re.MULTILINE)
@@ -42,8 +47,18 @@ _RUNNERS: dict[str, str] = {
     "command": '__cg_run </dev/null 2>&1',
     # Scripts run as independent processes, as `docker exec bash -c` does in AgentBench.
     "bash": 'bash -c "${__cg_v[0]}" -- "${__cg_v[@]:1}" </dev/null 2>&1',
-    "python": 'python3 -c "${__cg_v[0]}" "${__cg_v[@]:1}" </dev/null 2>&1',
+    # -I: no script folder or user site on sys.path, no PYTHON* variables (files the agent left
+    # in the working directory or ~/.local are not imported by a checker).
+    "python": 'python3 -I -c "${__cg_v[0]}" "${__cg_v[@]:1}" </dev/null 2>&1',
 }
+
+
+class Channel(Protocol):
+    """A pipe end or socket the session reads or writes by file descriptor."""
+
+    def fileno(self) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class CommandResult(BaseModel):
@@ -81,17 +96,19 @@ def bootstrap(config: SandboxConfig, nproc_limit: int | None) -> str:
 class ShellSession:
     """Talks to one running bash process; see the module docstring for the protocol."""
 
-    def __init__(self, process: subprocess.Popen, on_timeout: Callable[[int], None]):
-        """On a timeout, `on_timeout(mark)` must stop the processes started since `mark` (the
-        value the backend passed to `run`) and send the shell SIGUSR1."""
+    def __init__(self, process: subprocess.Popen, on_timeout: Callable[[int], None],
+                 channels: tuple[Channel, Channel, Channel] | None = None):
+        """`channels` are the shell's stdin, stdout and stderr as seen from here (default: the
+        process's pipes). On a timeout, `on_timeout(mark)` must stop the processes started since
+        `mark` (the value the backend passed to `run`) and send the shell SIGUSR1."""
         self.process = process
         self.on_timeout = on_timeout
+        self.requests, self.output, self.protocol = channels or (process.stdin, process.stdout, process.stderr)
         self.delimiter = "__CG_EOF_" + secrets.token_hex(8)
-        self.seq = 0
         self.shell_pid: int | None = None  # the session's pid as the sandbox sees it
         self._err = b""
         self._selector = selectors.DefaultSelector()
-        for stream in (process.stdout, process.stderr):
+        for stream in (self.output, self.protocol):
             os.set_blocking(stream.fileno(), False)
             self._selector.register(stream, selectors.EVENT_READ)
 
@@ -110,20 +127,19 @@ class ShellSession:
 
     def run(self, values: list[str], runner: Runner, timeout: float, mark: int = 0) -> CommandResult:
         """Send `values` (code first, then arguments) and run them with `runner`."""
-        self.seq += 1
-        seq = self.seq
+        nonce = secrets.token_hex(16)
         body = ["__cg_v=()"]
         for value in values:
             value = value.replace("\0", "")
             body += [f"IFS= read -r -d '' __cg_x <<'{self.delimiter}'", value, self.delimiter,
                      "__cg_v+=(\"${__cg_x%$'\\n'}\")"]
-        body.append(f"{_RUNNERS[runner]}; printf 'CGDONE {seq} %s\\n' \"$?\" >&2")
+        body.append(f"{_RUNNERS[runner]}; printf 'CGDONE {nonce} %s\\n' \"$?\" >&2")
         self._write("\n".join(body) + "\n")
         output = bytearray()
         deadline = time.monotonic() + timeout
         timed_out = False
         while True:
-            status = self._done(seq)
+            status = self._done(nonce)
             if status is not None:
                 self._drain(output)
                 if timed_out:
@@ -140,10 +156,11 @@ class ShellSession:
 
     # ----------------------------------------------------------------- plumbing
     def _write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8", errors="replace"))
         try:
-            self.process.stdin.write(text.encode("utf-8", errors="replace"))
-            self.process.stdin.flush()
-        except (BrokenPipeError, ValueError, OSError) as error:
+            while data:
+                data = data[os.write(self.requests.fileno(), data):]
+        except (ValueError, OSError) as error:
             raise SessionDied(self._death_message(f"({error})")) from None
 
     def _pump(self, deadline: float, output: bytearray) -> bool:
@@ -156,7 +173,7 @@ class ShellSession:
                 continue
             if not chunk:
                 return False
-            if key.fileobj is self.process.stderr:
+            if key.fileobj is self.protocol:
                 self._err += chunk
             elif len(output) < KEEP_OUTPUT_BYTES:
                 output += chunk[: KEEP_OUTPUT_BYTES - len(output)]
@@ -167,15 +184,16 @@ class ShellSession:
         self._drain(bytearray())
 
     def _drain(self, output: bytearray) -> None:
-        chunk = _read(self.process.stdout)
+        chunk = _read(self.output)
         while chunk:
             if len(output) < KEEP_OUTPUT_BYTES:
                 output += chunk[: KEEP_OUTPUT_BYTES - len(output)]
-            chunk = _read(self.process.stdout)
+            chunk = _read(self.output)
 
-    def _done(self, seq: int) -> int | None:
-        marker = f"CGDONE {seq} ".encode()
+    def _done(self, nonce: str) -> int | None:
+        marker = f"CGDONE {nonce} ".encode()
         if marker not in self._err:
+            self._err = self._err[-_KEEP_PROTOCOL_BYTES:]  # whatever else arrives there is noise
             return None
         tail = self._err.split(marker, 1)[1]
         if b"\n" not in tail:
@@ -191,14 +209,14 @@ class ShellSession:
 
     def close(self) -> None:
         self._selector.close()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        for stream in (self.requests, self.output, self.protocol):
             try:
                 stream.close()
             except OSError:
                 pass
 
 
-def _read(stream: IO[bytes]) -> bytes | None:
+def _read(stream: Channel) -> bytes | None:
     try:
         return os.read(stream.fileno(), 65536)
     except BlockingIOError:
