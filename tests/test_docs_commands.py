@@ -42,6 +42,7 @@ LONG_RUNNING = {
 PREREQUISITES = {
     "agents.md": "make_checkpoint",
     "benchmarks.md": "link_quickstart",
+    "quickstart.md": "link_quickstart",
 }
 
 
