@@ -4,7 +4,8 @@ The env owns the episode: a fresh isolated browser context per reset, executing 
 through Playwright, and rendering the observation (outline with element ids, tabs, screenshot).
 What the page *is* and how it is scored belongs to a world: `AppWorld` (the built-in local web
 apps, scored from their backend state) or `MiniWobWorld` (MiniWoB++ pages, scored by the page).
-Agent text is never executed; element ids are validated before they reach a selector.
+Agent text is never executed; element ids are validated before they reach a selector. Only the
+task's own sites are reachable (`boundary.py`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class World(Protocol):
 
     def allowed_prefixes(self) -> list[str]: ...
     def start(self, session: BrowserSession, task: Task, seed: int) -> str | None: ...
-    def after_action(self, page: Page) -> bool: ...
+    def after_action(self) -> bool: ...
     def evaluate(self, answer: str | None) -> Evaluation: ...
     def close(self) -> None: ...
 
@@ -51,7 +52,8 @@ class BrowserEnv(AgentEnv):
     Actions: `click(id)`, `click_xy(x, y)`, `type(id, text)`, `press(key)`, `select(id, option)`,
     `scroll(dx, dy)`, `hover(id)`, `goto(url)`, `go_back()`, `go_forward()`, `new_tab()`,
     `switch_tab(i)`, `close_tab()`, `answer(text)`; WebArena's `click [12]` syntax is accepted too.
-    Only local origins are reachable; other requests are blocked and the episode continues.
+    Only the task's local sites are reachable: other URLs (including data:, blob: and javascript:)
+    are refused as invalid actions, other requests are blocked and the episode continues.
     Reward: built-in apps score 1/0 from their backend state (and the answer, for questions) when
     the episode ends; MiniWoB++ tasks give the page's own reward in [-1, 1] as soon as it finishes.
     """
@@ -105,8 +107,8 @@ class BrowserEnv(AgentEnv):
     def _setup(self, task: Task, seed: int) -> str:
         self.episode_seed = seed
         self.world = self._world_for(task)
-        self.session = self._fresh_session(self.world.allowed_prefixes())
         self.answer = None
+        self.session = self._fresh_session(self.world.allowed_prefixes())
         goal = self.world.start(self.session, task, seed)
         if goal:
             self.task = task.model_copy(update={"goal": goal})
@@ -115,7 +117,7 @@ class BrowserEnv(AgentEnv):
     def _fresh_session(self, allowed: list[str]) -> BrowserSession:
         """Reuse the session when it is healthy and allows the same origins, else start a new one."""
         if self.session is not None:
-            if list(self.session.allowed_prefixes[: len(allowed)]) == allowed:
+            if self.session.boundary.prefixes == tuple(allowed):
                 try:
                     self.session.fresh_episode()
                     return self.session
@@ -136,7 +138,7 @@ class BrowserEnv(AgentEnv):
                 raise
             raise ActionError(f"{action.name} failed: {_first_line(error)}") from None
         text = self._render()
-        finished = action.name == "answer" or self.world.after_action(self.session.page)
+        finished = action.name == "answer" or self.world.after_action()
         if finished and action.name != "answer":
             text = "The task page reports the episode finished.\n\n" + text
         return StepResult(text=text, done=finished)
@@ -164,6 +166,7 @@ class BrowserEnv(AgentEnv):
     # ----------------------------------------------------------------- observation
     def _render(self) -> str:
         assert self.session is not None
+        self.session.blank_foreign_documents()
         page = self.session.page
         self.snap = _snapshot_with_retry(page, self.config)
         tabs = " | ".join(
@@ -226,12 +229,17 @@ class BrowserEnv(AgentEnv):
     def _do_hover(self, id: str) -> None:
         self._locate(id).hover()
 
-    def _do_goto(self, url: str) -> None:
-        target = urljoin(self._page.url, url.strip())
+    def _reachable(self, url: str) -> str:
+        """`url` resolved against the current page, or an `ActionError` saying why it may not be opened."""
         assert self.session is not None
-        if not self.session.allows(target):
-            raise ActionError(f"{target} is blocked: only the local sites of this task are reachable.")
-        self._page.goto(target, wait_until="load")
+        target = urljoin(self._page.url, url.strip())
+        refusal = self.session.boundary.refusal(target)
+        if refusal:
+            raise ActionError(refusal)
+        return target
+
+    def _do_goto(self, url: str) -> None:
+        self._page.goto(self._reachable(url), wait_until="load")
 
     def _do_go_back(self) -> None:
         if self._page.go_back(wait_until="load") is None:
@@ -243,9 +251,10 @@ class BrowserEnv(AgentEnv):
 
     def _do_new_tab(self, url: str = "") -> None:
         assert self.session is not None
-        self.session.new_page()
-        if url:
-            self._do_goto(url)
+        target = self._reachable(url) if url else ""
+        page = self.session.new_page()
+        if target:
+            page.goto(target, wait_until="load")
 
     def _do_switch_tab(self, index: int) -> None:
         assert self.session is not None
