@@ -2,9 +2,9 @@
 
 Each test plays the shortcut an RL agent found or could find and asserts it earns nothing: opening
 documents it writes itself (data:, blob:, javascript:), scoring from a page other than the task's,
-and reaching other loopback ports (WebRTC, WebSocket, preconnect). Where a hostile *page* is
-needed (the agent cannot write one any more), the test plays the page through Playwright, as
-tests/browser does for page behaviour.
+reaching other loopback ports (WebRTC, WebSocket, preconnect), and hanging `step()` with a page
+stuck in a loop. Where a hostile *page* is needed (the agent cannot write one any more), the test
+plays the page through Playwright, as tests/browser does for page behaviour.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
+from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.expert import find_element
 from coachgym.envs.browser.miniwob import HTML_DIR
 from tests.browser.conftest import app_env, miniwob_env  # noqa: F401 - shared module-scoped envs
@@ -234,3 +235,43 @@ def test_nothing_reaches_another_loopback_port(app_env):  # noqa: F811
         assert listener.arrived == []
     finally:
         listener.close()
+
+
+# ----------------------------------------------------------------------------------- hung pages
+# How the page gets stuck: (markup put on the page, script the page runs right before the agent's
+# action or "", the agent's action). Clicks have a Playwright timeout; key presses and the mouse wheel do not.
+LOOPS = {
+    "click handler": ("<button onclick='while (true) {}'>Spin</button>", "", 'click("{id}")'),
+    "key handler": ("<button onkeydown='while (true) {}'>Spin</button>", "", 'press("a")'),
+    "between steps": ("<button>Spin</button>", "setTimeout(() => { while (true) {} }, 0)", "scroll(0, 10)"),
+}
+
+
+@pytest.fixture(scope="module")
+def hasty_env():
+    env = BrowserEnv(task="shop-0-0", viewport_width=400, viewport_height=300, action_timeout_ms=500,
+                     navigation_timeout_ms=1000, settle_max_ms=200, step_deadline_ms=2500)
+    yield env
+    env.close()
+
+
+@pytest.mark.parametrize("loop", list(LOOPS))
+def test_a_page_stuck_in_a_loop_ends_the_episode_at_the_step_deadline(hasty_env, loop):
+    markup, script, action = LOOPS[loop]
+    _reset(hasty_env, "shop-0-0")
+    page = hasty_env.session.page
+    page.evaluate("(markup) => document.body.insertAdjacentHTML('afterbegin', markup)", markup)
+    obs, _, _, _, info = hasty_env.step("scroll(0, 0)")
+    spin = find_element(obs["text"], "button", "Spin")
+    page.focus(f'[data-cg-id="{spin}"]')
+    if script:
+        page.evaluate(f"() => {{ {script}; }}")
+    started = time.monotonic()
+    obs, reward, terminated, _, info = hasty_env.step(action.format(id=spin))
+    elapsed = time.monotonic() - started
+    assert 2.0 < elapsed < 6.0, elapsed
+    assert terminated and reward == 0.0 and info["outcome"] == "env_error"
+    assert "did not respond within 2.5 s" in obs["text"] and "episode ended" in obs["text"]
+    assert page.is_closed() and hasty_env.session is None
+    obs = _reset(hasty_env, "shop-0-0")  # the next episode gets a working browser
+    assert find_element(obs["text"], "textbox", "Search")

@@ -21,7 +21,7 @@ from typing import Any
 
 from playwright.sync_api import (Browser, BrowserContext, Error, Page, Playwright, Route, WebSocketRoute,
                                   sync_playwright)
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from coachgym.envs.browser.boundary import BLANK, LAUNCH_ARGS, Boundary
 from coachgym.envs.browser.chromium import launch_chromium
@@ -43,6 +43,18 @@ class BrowserConfig(BaseModel):
     settle_quiet_ms: int = Field(default=12, description="DOM must be this long without mutations to count as stable.")
     settle_max_ms: int = Field(default=800, description="Upper bound on waiting for the page to settle.")
     set_of_marks: bool = Field(default=False, description="Draw element ids on the screenshot (set-of-marks).")
+    step_deadline_ms: int = Field(
+        default=30000, ge=100,
+        description="Hard bound on one reset or step (action, settle, observation); past it the page is deemed "
+        "hung, its tabs are closed and the episode ends as env_error.")
+
+    @model_validator(mode="after")
+    def _deadline_covers_a_page_load(self) -> BrowserConfig:
+        if self.step_deadline_ms <= self.navigation_timeout_ms + self.settle_max_ms:
+            raise ValueError(f"step_deadline_ms ({self.step_deadline_ms}) must exceed navigation_timeout_ms + "
+                             f"settle_max_ms ({self.navigation_timeout_ms + self.settle_max_ms}), or a slow but "
+                             "healthy page load would be treated as a hung page; raise it or lower those.")
+        return self
 
     @property
     def screenshot_shape(self) -> tuple[int, int]:
