@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 MAX_ACTION_CHARS = 20_000
+MAX_NESTING = 32  # no action argument is deeper than a list of objects; deeper means junk or an attack
 ArgType = Literal["str", "int", "float", "bool", "json"]
 
 
@@ -147,6 +148,12 @@ class ActionSet:
             raise invalid_format(f"The action is {len(text)} characters long; the limit is {MAX_ACTION_CHARS}.")
         if not text.strip():
             raise invalid_format("The action is empty. " + self._expected())
+        try:
+            return self._parse_text(text)
+        except RecursionError:  # e.g. json.loads of '[' * 5000: Python's parsers recurse per bracket
+            raise _too_deep() from None
+
+    def _parse_text(self, text: str) -> ParsedAction:
         for dialect in self.dialects:
             parsed = dialect(text)
             if parsed is not None:
@@ -163,6 +170,8 @@ class ActionSet:
         unknown = set(action.args) - {a.name for a in spec.args}
         if unknown:
             raise invalid_format(f"{spec.name} got unexpected argument(s) {sorted(unknown)}; usage: {spec.signature()}")
+        if any(_nesting(value) > MAX_NESTING for value in action.args.values()):
+            raise _too_deep()
         args: dict[str, Any] = {}
         for arg in spec.args:
             if arg.name not in action.args:
@@ -234,6 +243,26 @@ def _parse_call_source(source: str, last_error: str) -> tuple[ast.expr | None, s
         except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
             last_error = str(error)
     return None, source, last_error
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists, tuples, sets and dicts nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple, set, frozenset)):
+            if depth + 1 > MAX_NESTING:
+                return depth + 1
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _too_deep() -> ActionError:
+    return invalid_format(f"The action nests brackets more than {MAX_NESTING} levels deep; action arguments are "
+                          "plain values such as numbers and text (lists only where an action asks for one).")
 
 
 def _unquote(value: str) -> str:

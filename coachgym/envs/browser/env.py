@@ -4,12 +4,16 @@ The env owns the episode: a fresh isolated browser context per reset, executing 
 through Playwright, and rendering the observation (outline with element ids, tabs, screenshot).
 What the page *is* and how it is scored belongs to a world: `AppWorld` (the built-in local web
 apps, scored from their backend state) or `MiniWobWorld` (MiniWoB++ pages, scored by the page).
-Agent text is never executed; element ids are validated before they reach a selector.
+Agent text is never executed; element ids are validated before they reach a selector. Only the
+task's own sites are reachable (`boundary.py`), and every reset and step runs under a hard deadline
+(`deadline.py`), so a hung page ends its episode instead of blocking the caller.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -19,16 +23,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.browser.actions import BROWSER_ACTIONS
+from coachgym.envs.browser.deadline import DeadlineExceeded, deadline
 from coachgym.envs.browser.miniwob import VIEWPORT as MINIWOB_VIEWPORT
 from coachgym.envs.browser.miniwob import MiniWobWorld
 from coachgym.envs.browser.observe import ID_ATTR, Snapshot, screenshot, snapshot
-from coachgym.envs.browser.session import BrowserConfig, BrowserSession
+from coachgym.envs.browser.session import BrowserConfig, BrowserSession, shared_browser
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 # Playwright errors that mean the browser (not the agent) is gone: these end the episode as env_error.
 _DEAD = re.compile(r"Target (page, context or browser )?(has been )?closed|Browser has been closed|crash|disconnected",
                    re.IGNORECASE)
+CLOSE_HUNG_S = 5.0  # closing a context is browser-side and quick even when its renderer is stuck
 
 
 class World(Protocol):
@@ -36,7 +42,7 @@ class World(Protocol):
 
     def allowed_prefixes(self) -> list[str]: ...
     def start(self, session: BrowserSession, task: Task, seed: int) -> str | None: ...
-    def after_action(self, page: Page) -> bool: ...
+    def after_action(self) -> bool: ...
     def evaluate(self, answer: str | None) -> Evaluation: ...
     def close(self) -> None: ...
 
@@ -51,7 +57,9 @@ class BrowserEnv(AgentEnv):
     Actions: `click(id)`, `click_xy(x, y)`, `type(id, text)`, `press(key)`, `select(id, option)`,
     `scroll(dx, dy)`, `hover(id)`, `goto(url)`, `go_back()`, `go_forward()`, `new_tab()`,
     `switch_tab(i)`, `close_tab()`, `answer(text)`; WebArena's `click [12]` syntax is accepted too.
-    Only local origins are reachable; other requests are blocked and the episode continues.
+    Only the task's local sites are reachable: other URLs (including data:, blob: and javascript:)
+    are refused as invalid actions, other requests are blocked and the episode continues.
+    A reset or step that outlasts `step_deadline_ms` (a page stuck in a script) ends as env_error.
     Reward: built-in apps score 1/0 from their backend state (and the answer, for questions) when
     the episode ends; MiniWoB++ tasks give the page's own reward in [-1, 1] as soon as it finishes.
     """
@@ -105,17 +113,42 @@ class BrowserEnv(AgentEnv):
     def _setup(self, task: Task, seed: int) -> str:
         self.episode_seed = seed
         self.world = self._world_for(task)
-        self.session = self._fresh_session(self.world.allowed_prefixes())
         self.answer = None
-        goal = self.world.start(self.session, task, seed)
-        if goal:
-            self.task = task.model_copy(update={"goal": goal})
-        return self._render()
+        shared_browser.get(self.config.headless)  # the deadline needs Playwright's loop running
+        with self._bounded("starting the task"):
+            self.session = self._fresh_session(self.world.allowed_prefixes())
+            goal = self.world.start(self.session, task, seed)
+            if goal:
+                self.task = task.model_copy(update={"goal": goal})
+            return self._render()
+
+    @contextmanager
+    def _bounded(self, doing: str) -> Iterator[None]:
+        """Run the block under the step deadline; a page that hangs past it loses its tabs."""
+        seconds = self.config.step_deadline_ms / 1000
+        try:
+            with deadline(seconds, f"the page did not respond within {seconds:g} s while {doing} (a script on it "
+                          "may be stuck in a loop); its tabs were closed and the episode ended."):
+                yield
+        except DeadlineExceeded:
+            self._drop_session()
+            raise
+
+    def _drop_session(self) -> None:
+        """Close the session's context, which kills its renderers; restart the browser if even that hangs."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        try:
+            with deadline(CLOSE_HUNG_S, "closing the tabs of a hung page"):
+                session.close()
+        except DeadlineExceeded:
+            shared_browser.restart()
 
     def _fresh_session(self, allowed: list[str]) -> BrowserSession:
         """Reuse the session when it is healthy and allows the same origins, else start a new one."""
         if self.session is not None:
-            if list(self.session.allowed_prefixes[: len(allowed)]) == allowed:
+            if self.session.boundary.prefixes == tuple(allowed):
                 try:
                     self.session.fresh_episode()
                     return self.session
@@ -125,10 +158,15 @@ class BrowserEnv(AgentEnv):
         return BrowserSession(self.config, allowed)
 
     def _execute(self, action: ParsedAction) -> StepResult:
+        with self._bounded(f"running {action.name}"):
+            return self._act(action)
+
+    def _act(self, action: ParsedAction) -> StepResult:
         assert self.session is not None and self.world is not None
         try:
             getattr(self, f"_do_{action.name}")(**action.args)
         except PlaywrightTimeout as error:
+            self._wait_until_responsive()
             raise ActionError(f"{action.name} timed out: {_first_line(error)} (is the element hidden, disabled "
                               "or covered by another element?)") from None
         except Error as error:
@@ -136,10 +174,18 @@ class BrowserEnv(AgentEnv):
                 raise
             raise ActionError(f"{action.name} failed: {_first_line(error)}") from None
         text = self._render()
-        finished = action.name == "answer" or self.world.after_action(self.session.page)
+        finished = action.name == "answer" or self.world.after_action()
         if finished and action.name != "answer":
             text = "The task page reports the episode finished.\n\n" + text
         return StepResult(text=text, done=finished)
+
+    def _wait_until_responsive(self) -> None:
+        """An action that timed out may have started a script that never yields: then this blocks until the
+        step deadline ends the episode, instead of blaming the element and leaving the next step to hang."""
+        try:
+            self._page.evaluate("() => 0")
+        except Error:  # navigating or closed, which is not hung
+            pass
 
     def _evaluate(self) -> Evaluation:
         assert self.world is not None
@@ -164,6 +210,7 @@ class BrowserEnv(AgentEnv):
     # ----------------------------------------------------------------- observation
     def _render(self) -> str:
         assert self.session is not None
+        self.session.blank_foreign_documents()
         page = self.session.page
         self.snap = _snapshot_with_retry(page, self.config)
         tabs = " | ".join(
@@ -226,12 +273,17 @@ class BrowserEnv(AgentEnv):
     def _do_hover(self, id: str) -> None:
         self._locate(id).hover()
 
-    def _do_goto(self, url: str) -> None:
-        target = urljoin(self._page.url, url.strip())
+    def _reachable(self, url: str) -> str:
+        """`url` resolved against the current page, or an `ActionError` saying why it may not be opened."""
         assert self.session is not None
-        if not self.session.allows(target):
-            raise ActionError(f"{target} is blocked: only the local sites of this task are reachable.")
-        self._page.goto(target, wait_until="load")
+        target = urljoin(self._page.url, url.strip())
+        refusal = self.session.boundary.refusal(target)
+        if refusal:
+            raise ActionError(refusal)
+        return target
+
+    def _do_goto(self, url: str) -> None:
+        self._page.goto(self._reachable(url), wait_until="load")
 
     def _do_go_back(self) -> None:
         if self._page.go_back(wait_until="load") is None:
@@ -243,9 +295,10 @@ class BrowserEnv(AgentEnv):
 
     def _do_new_tab(self, url: str = "") -> None:
         assert self.session is not None
-        self.session.new_page()
-        if url:
-            self._do_goto(url)
+        target = self._reachable(url) if url else ""
+        page = self.session.new_page()
+        if target:
+            page.goto(target, wait_until="load")
 
     def _do_switch_tab(self, index: int) -> None:
         assert self.session is not None

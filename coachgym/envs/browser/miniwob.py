@@ -6,16 +6,21 @@ adapter loads the page by file URL, seeds `Math.seedrandom` exactly as the refer
 does, starts the episode and afterwards reads the page's own verdict. The reward is the task's raw
 reward in [-1, 1] (no time scaling); success means a positive reward. This module must not
 judge answers itself: the page is the evaluator.
+
+The verdict counts only from the very document that was seeded and started: it is read through a
+handle to that document (whatever tab is active), so a page in another tab, a reloaded (re-rolled)
+page or any other document that sets `WOB_DONE_GLOBAL` scores nothing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
+from urllib.parse import urldefrag
 
 import gymnasium as gym
 import miniwob
-from playwright.sync_api import Page
+from playwright.sync_api import Error, JSHandle
 
 from coachgym.envs.browser.session import BrowserSession
 from coachgym.envs.core import Evaluation, Task, TaskSuite
@@ -32,7 +37,24 @@ START_JS = """({seed, mode, maxTime}) => {
   const display = document.getElementById('reward-display');
   if (display) display.setAttribute('aria-hidden', 'true');
 }"""
-_STATUS_JS = "() => [WOB_DONE_GLOBAL, WOB_RAW_REWARD_GLOBAL, WOB_REWARD_GLOBAL, String(WOB_REWARD_REASON)]"
+_STATUS_JS = """(doc) => {
+  const w = doc.defaultView;
+  return [doc.URL, w.WOB_DONE_GLOBAL === true, Number(w.WOB_RAW_REWARD_GLOBAL), String(w.WOB_REWARD_REASON)];
+}"""
+
+
+class Verdict(NamedTuple):
+    """What the task's own page says about the episode; `left` explains why it cannot say anything."""
+
+    done: bool = False
+    raw_reward: float = 0.0
+    reason: str = "None"
+    left: str = ""
+
+
+def _clamp(raw: float) -> float:
+    """MiniWoB rewards lie in [-1, 1]; anything else (NaN included) is not a reward the page can give."""
+    return max(-1.0, min(1.0, raw)) if raw == raw else 0.0
 
 
 def task_names() -> list[str]:
@@ -65,7 +87,9 @@ class MiniWobWorld:
     def __init__(self, time_limit_s: float | None = None, data_mode: str = "train"):
         self.time_limit_ms = NO_TIME_LIMIT_MS if time_limit_s is None else int(time_limit_s * 1000)
         self.data_mode = data_mode
-        self.status: list[Any] = [False, 0.0, 0.0, "None"]
+        self.verdict = Verdict()
+        self.document: JSHandle | None = None
+        self.page_url = ""
 
     def allowed_prefixes(self) -> list[str]:
         return [HTML_DIR.as_uri() + "/"]
@@ -81,18 +105,31 @@ class MiniWobWorld:
         page.wait_for_function("() => typeof core !== 'undefined' && core.cover_div !== null")
         page.evaluate(START_JS, {"seed": seed, "mode": self.data_mode, "maxTime": self.time_limit_ms})
         page.wait_for_function("() => WOB_TASK_READY === true")
-        self.status = [False, 0.0, 0.0, "None"]
+        self.verdict = Verdict()
+        self.document, self.page_url = page.evaluate_handle("document"), page_file.as_uri()
         return page.evaluate("() => core.getUtterance()")
 
-    def after_action(self, page: Page) -> bool:
-        self.status = page.evaluate(_STATUS_JS)
-        return bool(self.status[0])
+    def after_action(self) -> bool:
+        self.verdict = self._read_verdict()
+        return self.verdict.done
+
+    def _read_verdict(self) -> Verdict:
+        """The started document's own globals; a document that is gone (closed, reloaded, navigated) has no say."""
+        assert self.document is not None
+        try:
+            url, done, raw, reason = self.document.evaluate(_STATUS_JS)
+        except Error:
+            return Verdict(left="the task page was closed, reloaded or navigated away, so its verdict is lost")
+        if urldefrag(url).url != self.page_url:
+            return Verdict(left=f"the task document now shows {url[:120]}, not {self.page_url}")
+        return Verdict(done=done, raw_reward=_clamp(raw), reason=reason)
 
     def evaluate(self, answer: str | None) -> Evaluation:
-        done, raw, _, reason = self.status
-        if not done:
-            return Evaluation(reward=0.0, success=False, detail="the page did not finish the episode")
-        return Evaluation(reward=float(raw), success=float(raw) > 0, detail=f"raw_reward={raw}; reason={reason}")
+        verdict = self.verdict
+        if not verdict.done:
+            return Evaluation(reward=0.0, success=False, detail=verdict.left or "the page did not finish the episode")
+        return Evaluation(reward=verdict.raw_reward, success=verdict.raw_reward > 0,
+                          detail=f"raw_reward={verdict.raw_reward}; reason={verdict.reason}")
 
     def close(self) -> None:
         """Nothing to release: the page lives in the env's browser session."""

@@ -3,8 +3,9 @@
 Playwright's sync API is bound to the thread that started it and a second `sync_playwright()`
 in the same thread fails, so the process shares a single Playwright driver and a single Chromium
 (`shared_browser`), relaunched transparently when it has died. Each env episode gets a fresh
-`BrowserSession`: its own context (cookies, storage), its tabs, request routing that lets only
-allow-listed local origins through, and the init script the settle-wait relies on.
+`BrowserSession`: its own context (cookies, storage), its tabs, the init script the settle-wait
+relies on, and the enforcement of the episode's `Boundary` (routing, proxy, WebSockets, frames;
+the rules themselves live in `boundary.py`).
 
 This module knows nothing about tasks, observations or actions; it must not sleep for fixed times.
 """
@@ -12,19 +13,22 @@ This module knows nothing about tasks, observations or actions; it must not slee
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Error, Page, Playwright, Route, sync_playwright
-from pydantic import BaseModel, Field
+from playwright.sync_api import (Browser, BrowserContext, Error, Page, Playwright, Route, WebSocketRoute,
+                                  sync_playwright)
+from pydantic import BaseModel, Field, model_validator
 
+from coachgym.envs.browser.boundary import BLANK, LAUNCH_ARGS, Boundary
 from coachgym.envs.browser.chromium import launch_chromium
 
 JS_DIR = Path(__file__).parent / "js"
 INIT_JS = (JS_DIR / "init.js").read_text(encoding="utf-8")
-ALWAYS_ALLOWED = ("about:", "data:", "blob:")
+MAX_BLOCKED_URL_CHARS = 120
 
 
 class BrowserConfig(BaseModel):
@@ -39,6 +43,18 @@ class BrowserConfig(BaseModel):
     settle_quiet_ms: int = Field(default=12, description="DOM must be this long without mutations to count as stable.")
     settle_max_ms: int = Field(default=800, description="Upper bound on waiting for the page to settle.")
     set_of_marks: bool = Field(default=False, description="Draw element ids on the screenshot (set-of-marks).")
+    step_deadline_ms: int = Field(
+        default=30000, ge=100,
+        description="Hard bound on one reset or step (action, settle, observation); past it the page is deemed "
+        "hung, its tabs are closed and the episode ends as env_error.")
+
+    @model_validator(mode="after")
+    def _deadline_covers_a_page_load(self) -> BrowserConfig:
+        if self.step_deadline_ms <= self.navigation_timeout_ms + self.settle_max_ms:
+            raise ValueError(f"step_deadline_ms ({self.step_deadline_ms}) must exceed navigation_timeout_ms + "
+                             f"settle_max_ms ({self.navigation_timeout_ms + self.settle_max_ms}), or a slow but "
+                             "healthy page load would be treated as a hung page; raise it or lower those.")
+        return self
 
     @property
     def screenshot_shape(self) -> tuple[int, int]:
@@ -64,7 +80,7 @@ class _SharedBrowser:
             self._playwright = sync_playwright().start()
             self._thread = threading.get_ident()
         if self._browser is None or not self._browser.is_connected():
-            self._browser = launch_chromium(self._playwright, headless=headless)
+            self._browser = launch_chromium(self._playwright, headless=headless, extra_args=LAUNCH_ARGS)
         return self._browser
 
     def restart(self) -> None:
@@ -109,7 +125,7 @@ atexit.register(shared_browser.shutdown)
 
 
 class BrowserSession:
-    """An isolated context with tabs; every request outside `allowed_prefixes` is aborted.
+    """An isolated context with tabs that can reach only `allowed_prefixes` (see `Boundary`).
 
     An env keeps its session across episodes (`fresh_episode` between them) and replaces it
     only when the browser died or the allow-list changed.
@@ -117,7 +133,7 @@ class BrowserSession:
 
     def __init__(self, config: BrowserConfig, allowed_prefixes: list[str]):
         self.config = config
-        self.allowed_prefixes = tuple(allowed_prefixes) + ALWAYS_ALLOWED
+        self.boundary = Boundary(allowed_prefixes)
         self.blocked: list[str] = []
         self.context = self._new_context()
         self.pages: list[Page] = []
@@ -129,6 +145,7 @@ class BrowserSession:
             viewport={"width": self.config.viewport_width, "height": self.config.viewport_height},
             device_scale_factor=self.config.device_scale_factor,
             service_workers="block",
+            proxy=self.boundary.proxy(),
         )
         try:
             context = shared_browser.get(self.config.headless).new_context(**options)
@@ -139,16 +156,42 @@ class BrowserSession:
         context.set_default_navigation_timeout(self.config.navigation_timeout_ms)
         context.add_init_script(INIT_JS)
         context.route("**/*", self._route)
+        context.route_web_socket(re.compile(""), self._refuse_web_socket)
         context.on("page", self._adopt)
         return context
 
     def _route(self, route: Route) -> None:
         url = route.request.url
-        if url.startswith(self.allowed_prefixes):
+        if self.boundary.allows_request(url):
             route.fallback()
         else:
-            self.blocked.append(url)
+            self._block(url)
             route.abort("blockedbyclient")
+
+    def _refuse_web_socket(self, web_socket: WebSocketRoute) -> None:
+        """No task needs a WebSocket; the page sees it close without a connection ever being made."""
+        self._block(web_socket.url)
+        web_socket.close(code=1008, reason="WebSockets are blocked in this environment.")
+
+    def _block(self, url: str) -> None:
+        self.blocked.append(url[:MAX_BLOCKED_URL_CHARS])
+
+    def blank_foreign_documents(self) -> None:
+        """Point every frame that shows a document outside the boundary at about:blank.
+
+        The env never opens such a URL and Chromium refuses top-level `data:` navigations from
+        pages, but a page can still put `data:` or `blob:` into an iframe or open a `blob:` tab.
+        """
+        for page in self.pages:
+            for frame in page.frames:
+                if self.boundary.allows_document(frame.url):
+                    continue
+                self._block(frame.url)
+                try:
+                    frame.goto(BLANK)
+                except Error:
+                    if not frame.is_detached() and not page.is_closed():  # else it went away meanwhile
+                        raise
 
     def fresh_episode(self) -> None:
         """Clear what an episode leaves behind (tabs, cookies, blocked log) without a new context.
@@ -160,9 +203,6 @@ class BrowserSession:
         self.pages, self.active, self.blocked = [], 0, []
         self.context.clear_cookies()
         self.new_page()
-
-    def allows(self, url: str) -> bool:
-        return url.startswith(self.allowed_prefixes)
 
     def _adopt(self, page: Page) -> None:
         """Popups and target=_blank links become the active tab, as in a real browser."""

@@ -6,8 +6,6 @@ task's setup describes, opens its start page and scores the episode from the app
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
-
 from coachgym.envs.browser.apps.booking import BookingApp
 from coachgym.envs.browser.apps.evaluate import check
 from coachgym.envs.browser.apps.mail import MailApp
@@ -38,7 +36,7 @@ class AppWorld:
         self.task = task
         session.page.goto(self.server.origin + task.setup.get("start", f"/{app}/"), wait_until="load")
 
-    def after_action(self, page: Page) -> bool:
+    def after_action(self) -> bool:
         return False  # app tasks end when the agent answers; the evaluator then reads the state
 
     def evaluate(self, answer: str | None) -> Evaluation:

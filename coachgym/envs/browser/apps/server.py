@@ -5,6 +5,10 @@ share state. An app keeps its backend state in an in-memory SQLite database that
 evaluator queries directly (state, not what the page or the agent says). Handlers run on the
 server's threads while the env thread evaluates, so one lock serialises all access to app state.
 Nothing here may reach the network beyond the loopback socket it listens on.
+
+State may change only through the apps' own pages: a request that Chromium marks as coming from
+another site (`Sec-Fetch-Site`, which no page can forge; a `data:` document is cross-site to
+everything) is refused, so no other document can drive an app towards the evaluator's answer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from urllib.parse import parse_qsl, urlsplit
 STATIC_DIR = Path(__file__).parent / "static"
 LAYOUT = (STATIC_DIR / "layout.html").read_text(encoding="utf-8")
 MAX_BODY_BYTES = 1_000_000
+# Sec-Fetch-Site values of the app's own pages ("same-origin") and of the env opening a URL ("none");
+# clients that are not browsers send no such header.
+TRUSTED_SITES = (None, "same-origin", "none")
 
 
 @dataclass
@@ -146,6 +153,10 @@ def _handler_class(apps: dict[str, WebApp]) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             form: dict[str, str] = {}
+            if self.headers.get("Sec-Fetch-Site") not in TRUSTED_SITES:
+                self._send(Response("Refused: the apps answer only their own pages.", status=403,
+                                    content_type="text/plain; charset=utf-8"))
+                return
             if method == "POST":
                 length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
                 form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True))
@@ -157,6 +168,9 @@ def _handler_class(apps: dict[str, WebApp]) -> type[BaseHTTPRequestHandler]:
                 response = apps[app_name].handle(request)
             else:
                 response = Response("<h1>Not found</h1>", status=404)
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
             body = response.body.encode("utf-8") if isinstance(response.body, str) else response.body
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
