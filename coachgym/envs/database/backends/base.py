@@ -205,6 +205,10 @@ class Watchdog:
         self._stopping = False
 
 
+def missing_table(table: str) -> str:
+    return f"cannot read table {table!r}: it no longer exists"
+
+
 def refused_object(table: str, kind: str) -> str:
     """Why evaluation will not read `table`: the agent left a `kind` (view, sequence, ...) in its place."""
     return (f"refused to read {table!r}: it is now a {kind}, not the base table the episode created; evaluation "

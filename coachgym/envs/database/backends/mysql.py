@@ -33,6 +33,7 @@ from coachgym.envs.database.backends.base import (
     QueryError,
     QueryResult,
     Watchdog,
+    missing_table,
     refused_object,
     timeout_message,
 )
@@ -207,7 +208,7 @@ class MySQLBackend(DatabaseBackend):
                            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (self.episode, table))
             kinds = [kind for name, kind in cursor.fetchall() if name == table]
             if not kinds:
-                raise LookupError(f"cannot read table {table!r}: it no longer exists")
+                raise LookupError(missing_table(table))
             if kinds[0] != "BASE TABLE":
                 raise LookupError(refused_object(table, kinds[0].lower()))
             if self._reader_password is None:

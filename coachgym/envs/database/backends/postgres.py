@@ -35,6 +35,7 @@ from coachgym.envs.database.backends.base import (
     QueryError,
     QueryResult,
     Watchdog,
+    missing_table,
     refused_object,
     timeout_message,
 )
@@ -211,7 +212,7 @@ class PostgresBackend(DatabaseBackend):
                 "SELECT c.relkind, c.relrowsecurity FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
                 "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s", (schema, table)).fetchone()
             if found is None:
-                raise LookupError(f"cannot read table {table!r}: it no longer exists")
+                raise LookupError(missing_table(table))
             kind, row_security = found
             if kind != "r":
                 raise LookupError(refused_object(table, _KINDS.get(kind, f"relation of kind {kind!r}")))

@@ -28,6 +28,7 @@ from coachgym.envs.database.backends.base import (
     Limits,
     QueryError,
     QueryResult,
+    missing_table,
     refused_object,
     timeout_message,
 )
@@ -170,7 +171,7 @@ class SQLiteBackend(DatabaseBackend):
                 found = reader.execute("SELECT type FROM pragma_table_list WHERE schema = 'main' AND name = ? "
                                        "COLLATE NOCASE", (table,)).fetchone()
                 if found is None:
-                    raise LookupError(f"cannot read table {table!r}: it no longer exists")
+                    raise LookupError(missing_table(table))
                 if found[0] != "table":
                     raise LookupError(refused_object(table, found[0]))
                 names = ", ".join(quote("sqlite", c) for c in columns) if columns else "*"
