@@ -14,11 +14,11 @@ TASK = "database-bookstore-00-0"
 
 ATTEMPTS = {
     "sqlite": [
-        ("ATTACH DATABASE '/tmp/coachgym-escape.db' AS outside", "episode folder"),
-        ("ATTACH DATABASE 'file:/tmp/coachgym-escape.db' AS outside", "episode folder"),
-        ("ATTACH DATABASE '../../coachgym-escape.db' AS outside", "episode folder"),
-        ("ATTACH DATABASE 'relative.db' AS outside", "episode folder"),  # relative to the cwd, not the episode
-        ("VACUUM INTO '/tmp/coachgym-escape.db'", "episode folder"),
+        ("ATTACH DATABASE '/tmp/coachgym-escape.db' AS outside", "not allowed"),
+        ("ATTACH DATABASE 'file:/tmp/coachgym-escape.db' AS outside", "not allowed"),
+        ("ATTACH DATABASE '../../coachgym-escape.db' AS outside", "not allowed"),
+        ("ATTACH DATABASE 'relative.db' AS outside", "not allowed"),  # relative to the cwd, not the episode
+        ("VACUUM INTO '/tmp/coachgym-escape.db'", "not allowed"),
         ("SELECT load_extension('/usr/lib/x86_64-linux-gnu/libc.so.6')", "disabled"),
         ("PRAGMA max_page_count = 1000000000", "not allowed"),
         ("PRAGMA writable_schema = ON", "not allowed"),
@@ -66,15 +66,3 @@ def test_mariadb_load_file_reads_nothing(make_env, backend):
     assert env.step("```sql\nSELECT LOAD_FILE('/etc/passwd')\n```")[0]["text"] == "[(None,)]"
     shown = env.step("```sql\nSHOW DATABASES\n```")[0]["text"]
     assert "mysql" not in shown.replace("information_schema", "")
-
-
-def test_sqlite_attach_inside_the_episode_folder_or_memory_is_allowed(make_env, backend):
-    if backend[0] != "sqlite":
-        pytest.skip("SQLite only")
-    env = make_env(task=TASK)
-    env.reset(seed=0)
-    folder = env.unwrapped.db.folder if hasattr(env, "unwrapped") else env.db.folder
-    assert env.step(f"```sql\nATTACH DATABASE '{folder}/scratch.db' AS scratch\n```")[0]["text"] == "[]"
-    assert env.step("```sql\nCREATE TABLE scratch.notes (x)\n```")[0]["text"] == "[]"
-    assert (folder / "scratch.db").exists()
-    assert env.step("```sql\nATTACH DATABASE ':memory:' AS scratchpad\n```")[0]["text"] == "[]"

@@ -3,8 +3,10 @@
 The env composes the pieces of this package: a backend (SQLite, MariaDB/MySQL, PostgreSQL)
 builds a fresh isolated database per episode from the task's tables; the vocabulary parses each
 action; `sqltext` enforces one statement per action and adapts MySQL-flavoured SQL of DBBench
-tasks to the backend; `render` shows results; `evaluate` scores from the final database state.
-It must not run agent SQL anywhere but the backend's restricted connection.
+tasks to the backend; `render` shows results; `evaluate` scores from the final database state,
+read by the backend's least-privileged evaluator (`read_table`) after the agent's connection is
+closed. It must not run agent SQL anywhere but the backend's restricted connection. The lexer's
+one-statement check is for a clear message only; the backends' protocols enforce it.
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ class DatabaseEnv(AgentEnv):
         return StepResult(text=render_result(result, self.observation_chars))
 
     def _evaluate(self) -> Evaluation:
+        self.db.end_agent_session()  # the episode is over: nothing the agent started may still run or hold locks
         return evaluate(self.task.evaluator if self.task else {}, self.answer, self.db.read_table)
 
     def close(self) -> None:

@@ -1,7 +1,8 @@
 """What the agent reads: query results and the episode's opening description.
 
 Results are rendered as DBBench renders them, the Python repr of the row list
-(`[('Dallas', 3)]`, `[]` for statements without rows), cut at 800 characters with `[TRUNCATED]`,
+(`[('Dallas', 3)]`, `[]` for statements without rows), cut at 800 characters with `[TRUNCATED]`
+(rows the backend's limits left out are noted after the list, in brackets),
 so models trained on AgentBench see the format they know. Values are plain (no `Decimal(...)`),
 so the text is also a literal that experts and tools can read back with `ast.literal_eval`.
 Nothing here touches a database.
@@ -21,8 +22,8 @@ def render_result(result: QueryResult, max_chars: int = AGENTBENCH_OBSERVATION_C
     text = repr(result.rows) if result.returns_rows else "[]"
     if len(text) > max_chars:
         return text[:max_chars] + "[TRUNCATED]"
-    if result.more_rows:
-        text += f"\n[only the first {len(result.rows)} rows are shown]"
+    if result.left_out:
+        text += f"\n[{result.left_out}]"
     return text
 
 

@@ -4,7 +4,10 @@
 folder, starts the server listening on a unix socket in that folder only (no TCP port, so
 nothing outside this machine, and no port clashes between parallel runs), waits until it accepts
 connections and returns a `LocalServer` whose `url` the database env takes as `server_url`.
-`stop()` (or leaving the `with` block) shuts it down and deletes the folder.
+`stop()` (or leaving the `with` block) shuts it down and deletes the folder. The same happens at
+interpreter exit and on SIGTERM/SIGHUP (`cleanup.at_exit`), also while the server is still being
+set up, so no exit path but SIGKILL leaves a server process or a folder behind. Each server and
+its setup commands run in a process group of their own, which `stop()` signals as a whole.
 
 Running as root: MariaDB is started with `--user=root`. PostgreSQL refuses to run as root, so its
 folders are handed to an unprivileged account (`postgres` when the Debian package created it,
@@ -15,7 +18,7 @@ them. Binaries come from $PATH, /usr/sbin and Debian's /usr/lib/postgresql/<vers
 did not start.
 
 Command line: `python -m coachgym.envs.database.servers mariadb` prints the URL and keeps the
-server up until Ctrl-C.
+server up until Ctrl-C, SIGTERM or SIGHUP, then removes it.
 """
 
 from __future__ import annotations
@@ -29,10 +32,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from coachgym.envs.database.cleanup import at_exit
+
 START_TIMEOUT_S = 60.0
+SETUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 30.0
 
 
 class ServerUnavailable(RuntimeError):
@@ -84,20 +92,50 @@ def missing_reason(kind: str) -> str | None:
 
 
 class LocalServer:
-    """A running throwaway server: `url` for the env, `stop()` to remove it."""
+    """A throwaway server and its folder: `url` for the env once started, `stop()` to remove both.
 
-    def __init__(self, kind: str, root: Path, process: subprocess.Popen, url: str, log: Path):
-        self.kind, self.root, self.process, self.url, self.log = kind, root, process, url, log
+    `process` is whatever runs in the folder now: a setup command (initdb, mariadb-install-db)
+    while starting, then the server.
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.root = Path(tempfile.mkdtemp(prefix=f"coachgym-{kind}-"))
+        self.log = self.root / "server.log"
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self._remove = at_exit(self._shut_down)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT if self.kind == "postgres" else signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        """Stop the server (or the setup step running) and delete the folder; safe to call twice."""
+        self._remove()
+
+    def _shut_down(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            # PostgreSQL's fast shutdown is SIGINT; MariaDB (and the setup scripts) stop on SIGTERM.
+            _signal_group(self.process, signal.SIGINT if self.kind == "postgres" else signal.SIGTERM)
+            if not _reap(self.process, STOP_TIMEOUT_S):
+                _signal_group(self.process, signal.SIGKILL)
+                _reap(self.process, STOP_TIMEOUT_S)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def spawn(self, command: list[str], **kwargs: Any) -> subprocess.Popen:
+        """Start `command` in a process group of its own, output to the log, as this server's process."""
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                            **kwargs)
+        return self.process
+
+    def run(self, command: list[str], **kwargs: Any) -> None:
+        """Run a setup command to the end; ServerUnavailable, with the log's end, when it fails."""
+        process = self.spawn(command, **kwargs)
+        try:
+            code = process.wait(timeout=SETUP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            code = process.wait()
+        if code != 0:
+            raise ServerUnavailable(f"`{' '.join(command[:2])} ...` failed (exit {code}):\n{_tail(self.log)}")
 
     def __enter__(self) -> LocalServer:
         return self
@@ -106,14 +144,31 @@ class LocalServer:
         self.stop()
 
 
-def _run(command: list[str], log: Path, **kwargs: Any) -> None:
-    """Run an initialisation command; on failure remove the server's folder and say why."""
-    with log.open("ab") as out:
-        result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, **kwargs)
-    if result.returncode != 0:
-        message = f"`{' '.join(command[:2])} ...` failed (exit {result.returncode}):\n{_tail(log)}"
-        shutil.rmtree(log.parent, ignore_errors=True)
-        raise ServerUnavailable(message)
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+def _reap(process: subprocess.Popen, timeout: float) -> bool:
+    """Wait until `process` has exited; False if it still runs after `timeout` seconds.
+
+    Polls waitpid itself rather than calling `process.wait()`: this runs in a signal handler too,
+    which may have interrupted a `wait()` that holds the Popen's lock.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:
+            return True  # already reaped
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
@@ -123,19 +178,31 @@ def _tail(log: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
-def _wait_ready(server: LocalServer, probe: Any) -> LocalServer:
+def _start(kind: str, setup: Callable[[LocalServer], Callable[[], None]]) -> LocalServer:
+    """Make the folder, let `setup` initialise and spawn the server (it returns a readiness probe),
+    wait until the probe passes; on any failure or interruption remove everything and re-raise."""
+    server = LocalServer(kind)
+    try:
+        probe = setup(server)
+        _wait_ready(server, probe)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_ready(server: LocalServer, probe: Callable[[], None]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     last_error: Exception | None = None
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if server.process is None or server.process.poll() is not None:
             break
         try:
             probe()
-            return server
+            return
         except Exception as error:  # noqa: BLE001 - not up yet; retry until the deadline
             last_error = error
             time.sleep(0.1)
-    server.stop()
     raise ServerUnavailable(f"The {server.kind} server did not start ({last_error}); its log ends with:\n"
                             f"{_tail(server.log)}")
 
@@ -145,32 +212,35 @@ def start_mariadb() -> LocalServer:
     if binaries is None:
         raise ServerUnavailable(missing_reason("mariadb") or "")
     server_bin, install_bin = binaries
-    root = Path(tempfile.mkdtemp(prefix="coachgym-mariadb-"))
-    data, socket, log = root / "data", root / "mysqld.sock", root / "server.log"
+    return _start("mariadb", lambda server: _setup_mariadb(server, server_bin, install_bin))
+
+
+def _setup_mariadb(server: LocalServer, server_bin: str, install_bin: str) -> Callable[[], None]:
+    root = server.root
+    data, socket = root / "data", root / "mysqld.sock"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     install = [install_bin, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
                "--skip-test-db", "--skip-name-resolve", *as_root]
     try:
-        _run(install, log)
+        server.run(install)
     except ServerUnavailable:  # bootstrap can fail transiently on a starved machine: retry once, cleanly
-        root.mkdir()
-        _run(install, log)
-    process = subprocess.Popen(
+        shutil.rmtree(data, ignore_errors=True)
+        server.run(install)
+    server.spawn(
         [server_bin, "--no-defaults", f"--datadir={data}", f"--socket={socket}", "--skip-networking",
-         f"--pid-file={root / 'mysqld.pid'}", f"--log-error={log}", "--character-set-server=utf8mb4",
+         f"--pid-file={root / 'mysqld.pid'}", f"--log-error={server.log}", "--character-set-server=utf8mb4",
          "--collation-server=utf8mb4_general_ci", "--innodb-buffer-pool-size=32M", "--skip-log-bin",
          "--innodb-flush-log-at-trx-commit=0", "--innodb-file-per-table=0", "--innodb-flush-method=nosync",
          "--innodb-doublewrite=0", "--skip-name-resolve", "--max-connections=200", *as_root],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
-    server = LocalServer("mariadb", root, process, f"mysql://root@localhost/?socket={socket}", log)
+    server.url = f"mysql://root@localhost/?socket={socket}"
 
     def probe() -> None:
         import pymysql
 
         pymysql.connect(unix_socket=str(socket), user="root", connect_timeout=2).close()
 
-    return _wait_ready(server, probe)
+    return probe
 
 
 def _postgres_account() -> pwd.struct_passwd | None:
@@ -191,8 +261,12 @@ def start_postgres() -> LocalServer:
     if bindir is None:
         raise ServerUnavailable(missing_reason("postgres") or "")
     account = _postgres_account()
-    root = Path(tempfile.mkdtemp(prefix="coachgym-postgres-"))
-    data, sockets, log = root / "data", root / "sockets", root / "server.log"
+    return _start("postgres", lambda server: _setup_postgres(server, bindir, account))
+
+
+def _setup_postgres(server: LocalServer, bindir: Path, account: pwd.struct_passwd | None) -> Callable[[], None]:
+    root = server.root
+    data, sockets, log = root / "data", root / "sockets", server.log
     data.mkdir(mode=0o700)
     sockets.mkdir()
     log.touch()
@@ -203,22 +277,22 @@ def start_postgres() -> LocalServer:
             os.chown(path, account.pw_uid, account.pw_gid)
         as_user = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": [],
                    "env": {**os.environ, "HOME": str(root)}}
-    _run([str(bindir / "initdb"), "-D", str(data), "-U", "coachgym", "-E", "UTF8", "--locale=C", "--auth=trust",
-          "--no-sync"], log, **as_user)
-    process = subprocess.Popen(
+    server.run([str(bindir / "initdb"), "-D", str(data), "-U", "coachgym", "-E", "UTF8", "--locale=C",
+                "--auth=trust", "--no-sync"], **as_user)
+    server.spawn(
         [str(bindir / "postgres"), "-D", str(data), "-k", str(sockets), "-c", "listen_addresses=",
          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
          "-c", "shared_buffers=32MB", "-c", "max_connections=100", "-c", "logging_collector=off"],
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True, **as_user,
+        **as_user,
     )
-    server = LocalServer("postgres", root, process, f"postgresql://coachgym@/coachgym?host={sockets}", log)
+    server.url = f"postgresql://coachgym@/coachgym?host={sockets}"
 
     def probe() -> None:
         import psycopg
 
         psycopg.connect(host=str(sockets), dbname="postgres", user="coachgym", connect_timeout=2).close()
 
-    return _wait_ready(server, probe)
+    return probe
 
 
 def start_server(kind: str) -> LocalServer:
@@ -242,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(server.url, flush=True)
-    try:
+    try:  # SIGTERM/SIGHUP stop the server through `cleanup`, Ctrl-C through this `finally`
+        assert server.process is not None
         server.process.wait()
     except KeyboardInterrupt:
         pass

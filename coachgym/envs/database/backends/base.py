@@ -2,10 +2,12 @@
 
 A backend owns one isolated episode database at a time: `create` builds it from `Table`s and
 opens the agent's restricted connection; `execute` runs one agent statement on that connection
-under the statement timeout and row limit; `read_table` reads final state through a separate,
-privileged path for evaluators (so temporary tables or session settings the agent made cannot
-fool them); `drop` removes everything the episode created. Backends must never let agent SQL
-run on a privileged connection.
+under the statement timeout and the row and byte limits; `end_agent_session` closes that
+connection when the agent's turn is over; `read_table` reads final state for evaluators through
+a connection of their own, and only from a base table: it refuses (LookupError) when the agent
+left a view or another object in its place, so nothing the agent wrote runs while evaluating;
+`drop` removes everything the episode created. Backends must never let agent SQL, or objects the
+agent made, run on a privileged connection.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -40,16 +42,20 @@ class Limits(BaseModel):
 
     statement_timeout_s: float = Field(default=10.0, gt=0, description="Wall-clock limit per statement.")
     max_rows: int = Field(default=1000, ge=1, description="Rows fetched per statement; the rest are dropped.")
-    max_db_mb: int = Field(default=256, ge=1, description="SQLite database size cap (servers: disk quota "
-                           "is the server's job; the statement timeout bounds runaway inserts).")
+    max_result_bytes: int = Field(default=1_000_000, ge=1, description="Size of one statement's result (text "
+                                  "and blob lengths; other values count 8 each); rows are fetched one by one and "
+                                  "the rest dropped once it is reached, so a huge result never reaches memory.")
+    max_db_mb: int = Field(default=256, ge=1, description="SQLite size cap, for the main and for the temporary "
+                           "database each (servers: disk quota is the server's job; the statement timeout bounds "
+                           "runaway inserts). Evaluators refuse to read a table larger than this.")
 
 
 class QueryResult(BaseModel):
     columns: list[str] = []
     rows: list[tuple] = []
     returns_rows: bool = False
-    more_rows: bool = Field(default=False, description="The statement returned more than `max_rows` rows.")
-    rowcount: int = -1
+    left_out: str = Field(default="", description="Why some rows are missing (the row, byte or time limit); "
+                          "empty when the result is whole.")
 
 
 class DatabaseBackend(ABC):
@@ -71,8 +77,18 @@ class DatabaseBackend(ABC):
         """Run one agent statement; raise `QueryError` with the database's message on failure."""
 
     @abstractmethod
+    def end_agent_session(self) -> None:
+        """Close the agent's connection (its turn is over), so nothing it left open, such as a table
+        lock, is held while the evaluator reads."""
+
+    @abstractmethod
     def read_table(self, table: str, columns: Sequence[str] | None = None) -> list[tuple]:
-        """All rows of `table` (in `columns` order), privileged; LookupError if it is gone."""
+        """All rows of the base table `table` (in `columns` order) as plain values, read by the
+        evaluator's own least-privileged connection under the statement timeout.
+
+        Raises LookupError, whose message says why, when the table is gone, is no longer a base
+        table (a view, a sequence, ...), is guarded by row-level security, or is larger than
+        `max_db_mb`, or when reading it outlives the timeout."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -82,19 +98,52 @@ class DatabaseBackend(ABC):
         self.drop()
 
     # ----------------------------------------------------------------- shared helpers
-    def _fetch(self, cursor: Any) -> QueryResult:
-        """Rows of the statement just run, at most `max_rows`, as plain values."""
-        if cursor.description is None:
-            return QueryResult(rowcount=cursor.rowcount if cursor.rowcount is not None else -1)
-        rows = cursor.fetchmany(self.limits.max_rows + 1)
-        more = len(rows) > self.limits.max_rows
-        return QueryResult(
-            columns=[d[0] for d in cursor.description],
-            rows=[plain_row(r) for r in rows[: self.limits.max_rows]],
-            returns_rows=True,
-            more_rows=more,
-            rowcount=len(rows),
-        )
+    def _deadline(self) -> float:
+        return time.monotonic() + self.limits.statement_timeout_s
+
+    def _take_result(self, rows: Iterable[Sequence[Any]], deadline: float) -> tuple[list[tuple], str]:
+        """An agent statement's rows within `max_rows` and `max_result_bytes`; see `take_rows`."""
+        return take_rows(rows, self.limits.max_rows, self.limits.max_result_bytes, deadline)
+
+    def _take_table(self, table: str, rows: Iterable[Sequence[Any]], deadline: float) -> list[tuple]:
+        """A whole table for the evaluator, or LookupError when it exceeds `max_db_mb` or the deadline."""
+        taken, left_out = take_rows(rows, None, self.limits.max_db_mb * 1024 * 1024, deadline)
+        if left_out:
+            raise LookupError(f"cannot read table {table!r} for evaluation within {self.limits.max_db_mb} MB and "
+                              f"{self.limits.statement_timeout_s:g} s: {left_out}")
+        return taken
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str) else 8
+
+
+def take_rows(
+    rows: Iterable[Sequence[Any]], max_rows: int | None, max_bytes: int, deadline: float
+) -> tuple[list[tuple], str]:
+    """Plain rows pulled one at a time until a limit is reached, and why the rest were left out.
+
+    The caller passes a lazy iterator (an unbuffered cursor) and stops the statement when the
+    reason is not empty, so rows past the limits are never fetched into memory. A first row that
+    alone exceeds `max_bytes` is kept with its texts cut, so the agent still sees its start.
+    """
+    taken: list[tuple] = []
+    used = 0
+    for raw in rows:
+        if max_rows is not None and len(taken) >= max_rows:
+            return taken, f"only the first {max_rows} rows are shown"
+        row = plain_row(raw)
+        used += sum(map(_size, row))
+        if used > max_bytes:
+            if not taken:
+                share = max(1, max_bytes // max(1, len(row)))
+                taken.append(tuple(v[:share] if isinstance(v, str) else v for v in row))
+            return taken, (f"the result was cut at {max_bytes:,} bytes (the result size limit); "
+                           f"{len(taken)} row(s) are shown")
+        taken.append(row)
+        if time.monotonic() > deadline:
+            return taken, f"the result was cut at the statement time limit; {len(taken)} row(s) are shown"
+    return taken, ""
 
 
 class Watchdog:
@@ -154,6 +203,16 @@ class Watchdog:
             self._thread.join(timeout=5)
             self._thread = None
         self._stopping = False
+
+
+def missing_table(table: str) -> str:
+    return f"cannot read table {table!r}: it no longer exists"
+
+
+def refused_object(table: str, kind: str) -> str:
+    """Why evaluation will not read `table`: the agent left a `kind` (view, sequence, ...) in its place."""
+    return (f"refused to read {table!r}: it is now a {kind}, not the base table the episode created; evaluation "
+            "reads only base tables, so that nothing the agent defined runs while scoring")
 
 
 def timeout_message(seconds: float) -> str:

@@ -3,10 +3,17 @@
 The env's admin connection creates `cg_<random>` (database and user) and grants the user only
 data and schema privileges on that one database: no FILE (so no LOAD_FILE, LOAD DATA INFILE or
 SELECT ... INTO OUTFILE), no SUPER, no PROCESS, no GRANT OPTION, no access to other databases.
-The agent's connection logs in as that user without multi-statement or LOCAL INFILE support.
-The statement limit is enforced twice: MariaDB's `max_statement_time` for the session, and a
-watchdog that runs `KILL QUERY` from the admin connection in case the agent changed the session
-setting. Evaluation reads tables through the admin connection.
+The agent's connection logs in as that user without multi-statement (CLIENT_MULTI_STATEMENTS)
+or LOCAL INFILE support, so the server itself refuses a text holding two statements. Rows are
+read unbuffered, one at a time, and the statement is killed once the row or byte limit is
+reached. The statement limit is enforced twice: MariaDB's `max_statement_time` for the session,
+and a watchdog that runs `KILL QUERY` from the admin connection in case the agent changed the
+session setting.
+
+Evaluation never reads as the admin: the admin checks in information_schema that the scored name
+is still a BASE TABLE (not a view, whose SQL SECURITY INVOKER body would run as the reader), then
+grants SELECT on it alone to a reader user `cg_<random>_r`, which reads it on its own connection
+under the same limits; no FILE privilege, so even LOAD_FILE in the agent's SQL would read nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Sequence
 
 import pymysql
 from pymysql.constants import SERVER_STATUS
+from pymysql.cursors import SSCursor
 
 from coachgym.envs.database.backends.base import (
     BackendUnavailable,
@@ -25,6 +33,8 @@ from coachgym.envs.database.backends.base import (
     QueryError,
     QueryResult,
     Watchdog,
+    missing_table,
+    refused_object,
     timeout_message,
 )
 from coachgym.envs.database.backends.settings import ServerSettings
@@ -32,7 +42,7 @@ from coachgym.envs.database.schema import Table, create_table_sql, insert_sql, q
 
 EPISODE_PRIVILEGES = ("SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, CREATE VIEW, SHOW VIEW, "
                       "CREATE TEMPORARY TABLES, LOCK TABLES")
-_NO_SUCH_TABLE, _BAD_FIELD = 1146, 1054
+_INTERRUPTED, _TIMEOUTS = 1317, (1317, 1969, 3024)  # killed; max_statement_time / max_execution_time
 
 
 class MySQLBackend(DatabaseBackend):
@@ -45,14 +55,16 @@ class MySQLBackend(DatabaseBackend):
         self._admin_lock = threading.Lock()
         self._agent: pymysql.connections.Connection | None = None
         self.episode: str | None = None
+        self._reader_password: str | None = None
         self._version = ""
         self._watchdog = Watchdog(self.limits.statement_timeout_s, self._kill_agent_query)
 
-    def _connect(self, user: str, password: str, database: str | None = None) -> pymysql.connections.Connection:
+    def _connect(self, user: str, password: str, database: str | None = None,
+                 read_timeout: float | None = None) -> pymysql.connections.Connection:
         where = {"unix_socket": self.settings.socket} if self.settings.socket else {
             "host": self.settings.host or "127.0.0.1", "port": self.settings.port or 3306}
         return pymysql.connect(user=user, password=password, database=database, charset="utf8mb4", autocommit=True,
-                               connect_timeout=10, local_infile=False, **where)
+                               connect_timeout=10, read_timeout=read_timeout, local_infile=False, **where)
 
     def _admin_conn(self) -> pymysql.connections.Connection:
         if self._admin is None or not self._admin.open:
@@ -98,58 +110,122 @@ class MySQLBackend(DatabaseBackend):
                 # DBBench's answer_md5 values were made on a server where comparing text with numbers
                 # in UPDATE ... WHERE only warns; strict mode turns that into error 1292.
                 cursor.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
-            try:
-                cursor.execute(f"SET SESSION max_statement_time = {self.limits.statement_timeout_s:g}")
-            except pymysql.MySQLError:
-                pass  # MySQL proper has no max_statement_time; the watchdog still applies
+            self._limit_session(cursor)
+
+    def _limit_session(self, cursor: pymysql.cursors.Cursor) -> None:
+        try:
+            cursor.execute(f"SET SESSION max_statement_time = {self.limits.statement_timeout_s:g}")
+        except pymysql.MySQLError:
+            pass  # MySQL proper has no max_statement_time; the watchdog and deadlines still apply
+
+    def _kill_query(self, conn: pymysql.connections.Connection) -> None:
+        self._admin_run(f"KILL QUERY {int(conn.thread_id())}")
 
     def _kill_agent_query(self) -> None:
         if self._agent is not None:
-            self._admin_run(f"KILL QUERY {int(self._agent.thread_id())}")
+            self._kill_query(self._agent)
 
     def execute(self, sql: str) -> QueryResult:
         if self._agent is None:
             raise RuntimeError("No episode database; call create() first.")
         watchdog = self._watchdog
         try:
-            with watchdog.guard(), self._agent.cursor() as cursor:
-                cursor.execute(sql)
-                result = self._fetch(cursor)
-                while cursor.nextset():  # CALL may return extra result sets; discard them
-                    pass
+            with watchdog.guard():
+                result = self._run(sql)
             if self._agent.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
                 self._agent.commit()  # every statement commits, as in AgentBench
             return result
         except pymysql.MySQLError as error:
-            if watchdog.fired or (error.args and error.args[0] in (1317, 1969, 3024)):
+            if watchdog.fired or (error.args and error.args[0] in _TIMEOUTS):
                 raise QueryError(timeout_message(self.limits.statement_timeout_s)) from None
             raise QueryError(_message(error)) from None
         except (pymysql.err.InterfaceError, ValueError, UnicodeError) as error:
             raise QueryError(f"Error: {error}") from None
 
-    def read_table(self, table: str, columns: Sequence[str] | None = None) -> list[tuple]:
-        if self.episode is None:
-            raise LookupError("no episode database")
-        names = ", ".join(quote("mysql", c) for c in columns) if columns else "*"
+    def _run(self, sql: str) -> QueryResult:
+        """One agent statement, its rows read unbuffered and cut at the row and byte limits."""
+        assert self._agent is not None
+        deadline, left_out = self._deadline(), ""
+        cursor = self._agent.cursor(SSCursor)
         try:
-            with self._admin_lock, self._admin_conn().cursor() as cursor:
-                cursor.execute(f"SELECT {names} FROM {quote('mysql', self.episode)}.{quote('mysql', table)}")
-                return list(cursor.fetchall())
-        except pymysql.MySQLError as error:
-            if error.args and error.args[0] in (_NO_SUCH_TABLE, _BAD_FIELD):
-                raise LookupError(f"cannot read table {table!r}: {_message(error)}") from None
-            raise
+            cursor.execute(sql)
+            if cursor.description is None:
+                return QueryResult()
+            rows, left_out = self._take_result(cursor, deadline)
+            return QueryResult(columns=[d[0] for d in cursor.description], rows=rows, returns_rows=True,
+                               left_out=left_out)
+        finally:
+            if left_out:
+                self._kill_query(self._agent)  # stop the server sending the rows left out
+            try:
+                cursor.close()  # reads what is still on its way, and any further result sets (CALL)
+            except pymysql.MySQLError as error:
+                if not (left_out and error.args and error.args[0] == _INTERRUPTED):
+                    raise
 
-    def drop(self) -> None:
+    def end_agent_session(self) -> None:
         if self._agent is not None:
             try:
-                self._agent.close()
+                self._agent.close()  # also releases LOCK TABLES the agent still holds
             except pymysql.MySQLError:
                 pass
             self._agent = None
+
+    def read_table(self, table: str, columns: Sequence[str] | None = None) -> list[tuple]:
+        if self.episode is None:
+            raise LookupError("no episode database")
+        reader, password = self._grant_reader(table)
+        names = ", ".join(quote("mysql", c) for c in columns) if columns else "*"
+        query = f"SELECT {names} FROM {quote('mysql', self.episode)}.{quote('mysql', table)}"
+        deadline = self._deadline()
+        try:
+            conn = self._connect(reader, password, self.episode, read_timeout=self.limits.statement_timeout_s)
+        except pymysql.MySQLError as error:
+            raise LookupError(f"cannot read table {table!r}: {_message(error)}") from None
+        try:
+            with conn.cursor() as cursor:
+                self._limit_session(cursor)
+            cursor = conn.cursor(SSCursor)
+            cursor.execute(query)
+            rows = self._take_table(table, cursor, deadline)
+            cursor.close()
+            return rows
+        except LookupError:
+            self._kill_query(conn)
+            raise
+        except pymysql.MySQLError as error:
+            raise LookupError(f"cannot read table {table!r}: {_message(error)}") from None
+        finally:
+            conn.close()
+
+    def _grant_reader(self, table: str) -> tuple[str, str]:
+        """Check that `table` is still a base table, and let the episode's reader user (made on first
+        use) read it alone; returns the reader's login."""
+        assert self.episode is not None
+        reader = f"{self.episode}_r"
+        with self._admin_lock, self._admin_conn().cursor() as cursor:
+            cursor.execute("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+                           "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (self.episode, table))
+            kinds = [kind for name, kind in cursor.fetchall() if name == table]
+            if not kinds:
+                raise LookupError(missing_table(table))
+            if kinds[0] != "BASE TABLE":
+                raise LookupError(refused_object(table, kinds[0].lower()))
+            if self._reader_password is None:
+                password = secrets.token_urlsafe(18)
+                cursor.execute(f"CREATE USER '{reader}'@'%' IDENTIFIED BY '{password}'")
+                self._reader_password = password
+            cursor.execute(f"GRANT SELECT ON {quote('mysql', self.episode)}.{quote('mysql', table)} TO '{reader}'@'%'")
+        return reader, self._reader_password
+
+    def drop(self) -> None:
+        self.end_agent_session()
         if self.episode is not None:
             name, self.episode = self.episode, None
-            self._admin_run(f"DROP DATABASE IF EXISTS {quote('mysql', name)}", f"DROP USER IF EXISTS '{name}'@'%'")
+            users = [name] + ([f"{name}_r"] if self._reader_password is not None else [])
+            self._reader_password = None
+            self._admin_run(f"DROP DATABASE IF EXISTS {quote('mysql', name)}",
+                            *(f"DROP USER IF EXISTS '{user}'@'%'" for user in users))
 
     def close(self) -> None:
         self._watchdog.stop()

@@ -1,11 +1,13 @@
 """SQLite backend: a fresh database file per episode in its own temporary folder.
 
-The agent's connection is fenced by SQLite's authorizer: ATTACH (and VACUUM INTO, which SQLite
-reports as an attach) may only name files inside the episode folder; `load_extension` and the
-other host-reaching functions are refused; only read-only PRAGMAs run, so the agent cannot lift
-the size cap (`max_page_count`) or touch the schema's internals. A progress handler enforces the
-statement time limit. Setup and evaluation use their own connections, without the fence, before
-and after the agent's turn.
+The agent's connection is fenced by SQLite's authorizer: ATTACH, VACUUM and VACUUM INTO (which
+SQLite reports as an attach) are refused, since any attached database, even ':memory:', would
+escape the size cap; `load_extension` and the other host-reaching functions are refused; only
+read-only PRAGMAs run, so the agent cannot lift the size caps (`max_page_count` on the main and
+on the temporary database) or touch the schema's internals. A progress handler enforces the
+statement time limit. Evaluation opens its own read-only connection, reads only a base table
+(never a view or virtual table the agent left in its place), with untrusted schema functions
+off and the same time limit. The folder is removed on close, at exit and on SIGTERM/SIGHUP.
 """
 
 from __future__ import annotations
@@ -16,11 +18,21 @@ import tempfile
 import time
 import unicodedata
 import weakref
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache, partial
 from pathlib import Path
 
-from coachgym.envs.database.backends.base import DatabaseBackend, Limits, QueryError, QueryResult, timeout_message
+from coachgym.envs.database.backends.base import (
+    DatabaseBackend,
+    Limits,
+    QueryError,
+    QueryResult,
+    missing_table,
+    refused_object,
+    timeout_message,
+)
+from coachgym.envs.database.cleanup import at_exit
 from coachgym.envs.database.schema import MYSQL_COLLATION, Table, create_table_sql, insert_sql, quote
 
 # Pragmas that only inspect: the first group takes a table/index name, the second must have no
@@ -29,6 +41,7 @@ _INSPECT_PRAGMAS = frozenset("table_info table_xinfo table_list index_list index
                              "foreign_key_list".split())
 _READ_ONLY_PRAGMAS = frozenset("collation_list database_list compile_options page_count page_size encoding".split())
 _FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"})
+_MAX_VALUE_BYTES = 10_000_000  # SQLITE_LIMIT_LENGTH: the largest text, blob or row
 
 
 @lru_cache(maxsize=65536)
@@ -60,10 +73,17 @@ class SQLiteBackend(DatabaseBackend):
     def version(self) -> str:
         return f"SQLite {sqlite3.sqlite_version}"
 
-    def _connect(self) -> sqlite3.Connection:
-        target = ":memory:" if self.folder is None else self.folder / "episode.db"
-        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+    def _connect(self, read_only: bool = False) -> sqlite3.Connection:
+        if self.folder is None:
+            target = ":memory:"
+        else:
+            path = self.folder / "episode.db"
+            target = f"{path.as_uri()}?mode=ro" if read_only else str(path)
+        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=read_only)
         conn.create_collation(MYSQL_COLLATION, mysql_ci)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE_BYTES)
+        if read_only:  # the evaluator's reader: functions named in the agent's schema may not have side effects
+            conn.execute("PRAGMA trusted_schema = OFF")
         return conn
 
     def create(self, tables: Sequence[Table], mysql_dialect: bool = False) -> None:
@@ -71,8 +91,8 @@ class SQLiteBackend(DatabaseBackend):
         if not self.memory:
             if self._root is None:
                 self._root = Path(tempfile.mkdtemp(prefix="coachgym-sqlite-"))
-                # Remove the folder even when the env is never closed.
-                self._cleanup = weakref.finalize(self, shutil.rmtree, self._root, True)
+                self._remove_root = at_exit(partial(shutil.rmtree, self._root, True))
+                weakref.finalize(self, self._remove_root)  # also when the backend is dropped unclosed
             self._episodes += 1
             self.folder = self._root / f"episode-{self._episodes}"
             self.folder.mkdir()
@@ -85,19 +105,19 @@ class SQLiteBackend(DatabaseBackend):
             conn.execute(create_table_sql("sqlite", table, mysql_dialect))
             conn.executemany(insert_sql("sqlite", table), table.rows)
         conn.execute("COMMIT")
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute(f"PRAGMA max_page_count = {self.limits.max_db_mb * 1024 * 1024 // page_size}")
+        for database in ("main", "temp"):  # TEMP tables get a cap of their own
+            page_size = conn.execute(f"PRAGMA {database}.page_size").fetchone()[0]
+            conn.execute(f"PRAGMA {database}.max_page_count = {self.limits.max_db_mb * 1024 * 1024 // page_size}")
         conn.execute("PRAGMA trusted_schema = OFF")
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 10_000_000)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 2)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
         conn.set_authorizer(self._authorize)
         self._conn = conn
 
     def _authorize(self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None) -> int:
         reason = None
-        if action == sqlite3.SQLITE_ATTACH and not self._inside_episode(arg1):
-            reason = (f"ATTACH/VACUUM INTO may only use ':memory:' or absolute paths inside the episode folder "
-                      f"{self.folder}, not {arg1!r}")
+        if action == sqlite3.SQLITE_ATTACH:
+            reason = ("ATTACH, VACUUM and VACUUM INTO are not allowed here: every database of the episode must stay "
+                      "within its size cap; use the main database (or TEMP tables)")
         elif action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _FORBIDDEN_FUNCTIONS:
             reason = f"the function {arg2}() is disabled in this environment"
         elif action == sqlite3.SQLITE_PRAGMA and not (
@@ -109,26 +129,22 @@ class SQLiteBackend(DatabaseBackend):
         self._denied = reason
         return sqlite3.SQLITE_DENY
 
-    def _inside_episode(self, filename: str | None) -> bool:
-        if filename is None or self.folder is None or filename.lower().startswith("file:"):
-            return False
-        if filename in ("", ":memory:"):
-            return True
-        # SQLite resolves relative names against the process's working directory, not the episode
-        # folder, so only absolute paths can be checked.
-        folder = self.folder.resolve()
-        return Path(filename).is_absolute() and Path(filename).resolve().is_relative_to(folder)
-
     def execute(self, sql: str) -> QueryResult:
         if self._conn is None:
             raise RuntimeError("No episode database; call create() first.")
         conn = self._conn
-        deadline = time.monotonic() + self.limits.statement_timeout_s
-        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
+        deadline = self._deadline()
         self._denied = None
         try:
-            cursor = conn.execute(sql)
-            result = self._fetch(cursor)
+            with _time_limit(conn, deadline):
+                cursor = conn.execute(sql)
+                try:
+                    if cursor.description is None:
+                        return QueryResult()
+                    columns = [d[0] for d in cursor.description]
+                    rows, left_out = self._take_result(cursor, deadline)
+                finally:
+                    cursor.close()  # ends the statement, however many rows it had left
         except sqlite3.Error as error:
             if time.monotonic() > deadline and "interrupt" in str(error):
                 raise QueryError(timeout_message(self.limits.statement_timeout_s)) from None
@@ -136,19 +152,32 @@ class SQLiteBackend(DatabaseBackend):
         except (OverflowError, ValueError) as error:  # e.g. integers beyond 64 bits, NUL characters
             raise QueryError(f"Error: {error}") from None
         finally:
-            conn.set_progress_handler(None, 0)
             if conn.in_transaction:  # every statement commits, as in AgentBench
                 conn.execute("COMMIT")
-        return result
+        return QueryResult(columns=columns, rows=rows, returns_rows=True, left_out=left_out)
+
+    def end_agent_session(self) -> None:
+        if not self.memory and self._conn is not None:  # in memory, the connection is the database
+            self._conn.close()
+            self._conn = None
 
     def read_table(self, table: str, columns: Sequence[str] | None = None) -> list[tuple]:
-        if self._conn is None:
+        if self.folder is None and self._conn is None:
             raise LookupError("no episode database")
-        names = ", ".join(quote("sqlite", c) for c in columns) if columns else "*"
-        reader = self._conn if self.memory and self._conn is not None else self._connect()
+        reader = self._conn if self.memory and self._conn is not None else self._connect(read_only=True)
+        deadline = self._deadline()
         try:
-            return reader.execute(f"SELECT {names} FROM main.{quote('sqlite', table)}").fetchall()
-        except sqlite3.OperationalError as error:
+            with _time_limit(reader, deadline):
+                found = reader.execute("SELECT type FROM pragma_table_list WHERE schema = 'main' AND name = ? "
+                                       "COLLATE NOCASE", (table,)).fetchone()
+                if found is None:
+                    raise LookupError(missing_table(table))
+                if found[0] != "table":
+                    raise LookupError(refused_object(table, found[0]))
+                names = ", ".join(quote("sqlite", c) for c in columns) if columns else "*"
+                cursor = reader.execute(f"SELECT {names} FROM main.{quote('sqlite', table)}")
+                return self._take_table(table, cursor, deadline)
+        except sqlite3.Error as error:
             raise LookupError(f"cannot read table {table!r}: {error}") from None
         finally:
             if reader is not self._conn:
@@ -165,6 +194,16 @@ class SQLiteBackend(DatabaseBackend):
     def close(self) -> None:
         self.drop()
         if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
+            self._remove_root()
             self._root = None
+
+
+@contextmanager
+def _time_limit(conn: sqlite3.Connection, deadline: float) -> Iterator[None]:
+    """Interrupt whatever `conn` runs past `deadline` (SQLite checks every 2000 VM steps)."""
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 2000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
 
