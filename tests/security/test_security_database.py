@@ -22,7 +22,8 @@ import pytest
 from coachgym.envs.database import DatabaseEnv
 from coachgym.envs.database.backends import QueryError
 from coachgym.envs.database.servers import missing_reason
-from tests.database.conftest import backend, in_ci, make_env, mariadb_url, postgres_url  # noqa: F401 - fixtures
+from tests.conftest import in_ci
+from tests.database.conftest import backend, make_env  # noqa: F401 - fixtures
 
 CHANGE_TASK = "database-bookstore-12-0"  # "Mark order 3 as 'cancelled'", scored from the table `orders`
 SOLVE = "UPDATE orders SET status = 'cancelled' WHERE id = 3"
