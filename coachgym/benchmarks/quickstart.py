@@ -144,7 +144,7 @@ def check_runs(runs: dict[str, Path], page: Path, log: Log = print) -> None:
     for label, metrics in results.items():
         check_error_share(metrics.error_episodes(), metrics.episodes,
                           f"the quickstart's {label!r} run (report: {page})",
-                          f"delete {runs[label]} and run the quickstart again")
+                          "run the quickstart again: it keeps what finished and plays the failed episodes again")
 
 
 def _model_agent(path: Path) -> str:

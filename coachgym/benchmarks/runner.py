@@ -27,6 +27,7 @@ from coachgym.benchmarks.workers import Episode, play
 from coachgym.envs.core import Outcome
 from coachgym.strict import StrictModel
 from coachgym.trajectories.records import Trajectory
+from coachgym.trajectories.stats import ERROR_OUTCOMES
 from coachgym.trajectories.store import TrajectoryStore
 
 MANIFEST = "run.json"
@@ -150,12 +151,16 @@ def prepare(config: EvalConfig) -> tuple[RunManifest, list[LoadedComponent]]:
 
 
 def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | None = None) -> RunResults:
-    """Play every planned episode not yet stored, then write and return `results.json`."""
+    """Play every planned episode not yet stored, then write and return `results.json`.
+
+    An episode stored as `agent_error` or `env_error` counts as not played: a resume plays it again
+    (after the cause is fixed), and its newer record replaces the failed one in the results.
+    """
     manifest, loaded = prepare(config)
     stores = {c.name: TrajectoryStore(config.out / c.name) for c in loaded}
     for store in stores.values():
         store.remove_orphan_images()
-    finished = {name: store.finished_keys() for name, store in stores.items()}
+    finished = {name: {t.key for t in store.read() if t.outcome not in ERROR_OUTCOMES} for name, store in stores.items()}
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
     for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out,
@@ -167,13 +172,13 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
 
 
 def load_episodes(run_dir: Path, manifest: RunManifest) -> list[EpisodeResult]:
-    """The stored result of every planned episode, in plan order (episodes not yet played are left out)."""
+    """The newest stored result of every planned episode, in plan order (episodes not yet played are left out)."""
     by_key: dict[tuple, EpisodeResult] = {}
     for status in manifest.components:
         for trajectory in TrajectoryStore(run_dir / status.name).read():
             if trajectory.agent == manifest.config.agent:
-                by_key.setdefault((status.name, trajectory.task_id, trajectory.seed),
-                                  EpisodeResult.from_trajectory(status.name, trajectory))
+                by_key[(status.name, trajectory.task_id, trajectory.seed)] = EpisodeResult.from_trajectory(
+                    status.name, trajectory)
     return [by_key[tuple(key)] for key in manifest.plan if tuple(key) in by_key]
 
 

@@ -65,7 +65,7 @@ def error_lines(episodes: Sequence[tuple[Outcome, str | None]], agent: str) -> l
 
 def check_error_share(errors: int, episodes: int, what: str, rerun: str) -> None:
     """Raise `UserError` when more than `MAX_ERROR_SHARE` of `what`'s episodes ended in an error;
-    `rerun` tells how to play them again (resuming skips stored episodes, errored ones included)."""
+    `rerun` tells how to play them again."""
     if errors > MAX_ERROR_SHARE * episodes:
         raise UserError(f"{errors} of {episodes} episodes of {what} ended in agent_error or env_error (more than "
                         f"{MAX_ERROR_SHARE:.0%}; see the problems above), so its numbers measure the failure, not the "

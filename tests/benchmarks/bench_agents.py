@@ -41,3 +41,13 @@ class UnloadableAgent(ScriptedAgent):
 
     def __init__(self):
         raise OSError("no weights at /models/missing; pass a folder written by save_pretrained")
+
+
+class FlakyAgent(ScriptedAgent):
+    """The scripted expert while the file named by $COACHGYM_TEST_OUTAGE is absent; broken while it exists
+    (a model server that was down for part of a run)."""
+
+    def act(self, observation: dict[str, Any]) -> AgentOutput:
+        if os.path.exists(os.environ["COACHGYM_TEST_OUTAGE"]):
+            raise ConnectionError("model server unreachable")
+        return super().act(observation)

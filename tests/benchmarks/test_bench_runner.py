@@ -154,9 +154,29 @@ def test_agent_that_raises_is_agent_error_in_results_terminal_and_report(tmp_pat
     assert html.escape(f"broken: {line}") in problems_box[:problems_box.index("</div>")]
     assert "in act" in (out / "views" / "guess.html").read_text()  # the episode page shows the traceback
     logged = []
-    with pytest.raises(UserError, match=f"of the quickstart's 'model' run .*delete {out}"):
+    with pytest.raises(UserError, match="of the quickstart's 'model' run .*plays the failed episodes again"):
         check_runs({"model": out}, out / "report.html", log=logged.append)
     assert logged == [f"problem: model: {line}"]
+
+
+def test_resume_plays_errored_episodes_again_and_their_new_results_count(tmp_path, monkeypatch):
+    outage = tmp_path / "outage"
+    outage.touch()
+    monkeypatch.setenv("COACHGYM_TEST_OUTAGE", str(outage))
+    out = tmp_path / "run"
+    args = ("--agent", "flaky", "--agent-factory", "bench_agents:FlakyAgent", "--out", str(out))
+    failed = eval_cli(*args)
+    assert failed.exit_code == 2 and "--resume" in failed.output.splitlines()[-1], failed.output
+    assert read_results(out).metrics.components[0].outcomes["agent_error"] == 3
+    outage.unlink()  # the server is back
+    resumed = eval_cli(*args, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    results = read_results(out)
+    assert results.metrics.success_rate == 1.0 and len(results.episodes) == 3
+    assert [t.outcome for t in TrajectoryStore(out / "guess").read()] == [Outcome.AGENT_ERROR] * 3 + [
+        Outcome.COMPLETED] * 3  # append-only: the failed records stay, the newer ones count
+    again = eval_cli(*args, "--resume")  # nothing left to play
+    assert again.exit_code == 0 and len(TrajectoryStore(out / "guess")) == 6
 
 
 @pytest.mark.parametrize("rerun", [[], ["--resume"]])
