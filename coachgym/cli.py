@@ -121,8 +121,7 @@ def collect(
                   f"-> {summary.out / 'trajectories.jsonl'}")
     print_problems(summary.errors)
     check_error_share(summary.failed, summary.collected, f"this collection into {out}",
-                      "remove their lines from the store (they are stored, so --resume skips them) or collect "
-                      "into a new --out")
+                      "run the same command again: resuming plays the failed episodes again")
 
 
 @traj_app.command("stats")

@@ -103,6 +103,21 @@ def test_collect_resume_removes_images_of_an_episode_killed_in_flight(tmp_path):
     assert "killed-mid-episode" not in left and kept < left and left == {t.id for t in store.read()}
 
 
+def test_collect_resume_plays_errored_episodes_again(tmp_path):
+    from coachgym.envs.core import Outcome
+    from coachgym.trajectories.collect import CollectConfig, collect
+
+    store = TrajectoryStore(tmp_path / "store")
+    failed = Trajectory(task_id="guess-001", env="guess", agent="scripted", seed=0, outcome=Outcome.AGENT_ERROR)
+    store.append(failed)  # a run whose model server was down
+    summary = collect(CollectConfig(env="guess", agent="scripted", out=store.folder, tasks=["guess-001", "guess-002"]),
+                      progress=False)
+    assert summary.collected == 2 and summary.skipped == 0
+    records = [(t.task_id, t.outcome) for t in store.read()]
+    assert records[0] == ("guess-001", Outcome.AGENT_ERROR) and len(records) == 3
+    assert sorted(records[1:]) == [("guess-001", Outcome.COMPLETED), ("guess-002", Outcome.COMPLETED)]
+
+
 def test_store_saves_images_beside_the_jsonl(tmp_path):
     store = TrajectoryStore(tmp_path)
     pixels = np.random.default_rng(0).integers(0, 255, (20, 10, 3), dtype=np.uint8)
