@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coachgym.envs.core import TaskSuite
+from coachgym.envs.core import Task, TaskSuite
 from coachgym.envs.shell import ShellEnv
 from coachgym.envs.shell.agentbench import DATA_DIR, agentbench_os_suite, import_agentbench_os
 from coachgym.envs.shell.expert import ShellExpert
@@ -147,3 +147,56 @@ def test_reference_solutions_pass_on_95_percent_of_dev_and_test():
     failures = {task_id: info["evaluation"]["detail"] for task_id, info in results.items() if not info["success"]}
     rate = 1 - len(failures) / len(suite.tasks)
     assert rate >= 0.95, failures
+
+
+def fixture_task(task_id: str, init: list[str], evaluator: dict) -> Task:
+    return Task(id=task_id, env="shell", goal="fixture", setup={"init": [{"language": "bash", "code": c} for c in init]},
+                evaluator=evaluator, split="test")
+
+
+FAILING_INIT = fixture_task("failing-init", ["echo made > /root/first; echo broken >&2; exit 3", "touch /root/second"],
+                            {"match": {"answer": "ok", "strip": True}})
+
+
+def test_failed_init_is_reported_in_observation_and_info():
+    env = ShellEnv(task=FAILING_INIT)
+    try:
+        observation, info = env.reset(seed=0)
+        assert "init script 0 exited 3: broken" in info["init_error"]
+        assert "init script 0 exited 3" in observation["text"]
+        observation, *_ = env.step("Act: bash\n\n```bash\nls /root\n```")
+        assert "second" in observation["text"]  # coachgym runs the remaining inits and lets the episode go on
+    finally:
+        env.close()
+
+
+def test_failed_init_aborts_the_sample_under_the_agentbench_protocol():
+    env = ShellEnv(task=FAILING_INIT, protocol="agentbench-v0.2")
+    try:
+        observation, info = env.reset(seed=0)
+        assert "exited 3" in info["init_error"] and "aborted" in observation["text"]
+        _, reward, terminated, _, info = env.step("Act: answer(ok)")  # the right answer does not count
+        assert terminated and reward == 0.0 and info["outcome"] == "env_error"
+        assert "setup failed" in info["env_error"] and "exited 3" in info["init_error"]
+    finally:
+        env.close()
+
+
+def test_reference_answer_comes_from_the_agents_world_even_with_random_inits():
+    """The init draws `$RANDOM` in a subshell and shuffles: no second sandbox could rebuild it."""
+    task = fixture_task("random-pipeline", ["mkdir -p /data; seq 1 $( (echo $((RANDOM % 100 + 50))) ) | shuf > /data/n"],
+                        {"check": [None, {"language": "bash", "code": '[ "$(echo $1)" = "$(echo $2)" ]'}],
+                         "example": {"language": "bash", "code": "wc -l < /data/n"}})
+    env = ShellEnv(task=task)
+    try:
+        for seed in range(3):
+            env.reset(seed=seed)
+            observation, *_ = env.step("Act: bash\n\n```bash\nwc -l < /data/n\n```")
+            count = observation["text"].split()[-1]
+            _, reward, *_ = env.step(f"Act: answer({count})")
+            assert reward == 1.0, count
+        env.reset(seed=0)
+        _, reward, *_ = env.step("Act: answer(49)")  # below the smallest possible count
+        assert reward == 0.0
+    finally:
+        env.close()
