@@ -200,3 +200,18 @@ def test_reference_answer_comes_from_the_agents_world_even_with_random_inits():
         assert reward == 0.0
     finally:
         env.close()
+
+
+def test_eval_protocol_reaches_only_envs_that_take_one():
+    from pydantic import ValidationError
+
+    from coachgym.benchmarks.runner import EvalConfig
+    from coachgym.benchmarks.workers import env_options
+
+    assert env_options("shell", "agentbench-v0.2") == {"protocol": "agentbench-v0.2"}
+    assert env_options("guess", "agentbench-v0.2") == {} and env_options("shell", "coachgym") == {}
+    assert EvalConfig(out=Path("x"), protocol="agentbench-v0.2").protocol == "agentbench-v0.2"
+    with pytest.raises(ValidationError):
+        EvalConfig(out=Path("x"), protocol="agentbench-v9")
+    with pytest.raises(ValueError, match="agentbench-v0.2"):
+        ShellEnv(task=FAILING_INIT, protocol="agentbench-v9")
