@@ -92,6 +92,24 @@ def tasks_list(
     console.print(table)
 
 
+@tasks_app.command("import-agentbench-os")
+def tasks_import_agentbench_os(
+    path: Path = typer.Argument(..., help="An AgentBench checkout (any version), or its data/os_interaction folder."),
+    out: Path = typer.Option(..., help="Suite file to write (.json or .yaml); use it as --suite."),
+    split: Optional[str] = typer.Option(None, help="Put every task in this split (train/dev/test or an alias such "
+                                        "as training, validation, eval); default: from each file's name."),
+) -> None:
+    """Convert AgentBench OS-interaction tasks into a shell task suite, scripts inlined."""
+    from collections import Counter
+
+    from coachgym.envs.shell.agentbench import import_agentbench_os
+
+    suite = import_agentbench_os(path, split=split, name=out.stem)
+    suite.save(out)
+    counts = ", ".join(f"{name} {count}" for name, count in sorted(Counter(t.split for t in suite.tasks).items()))
+    console.print(f"Wrote {len(suite.tasks)} tasks ({counts}) to {out}")
+
+
 @app.command()
 def collect(
     env: str = typer.Option(..., help="Env name (see `coachgym envs list`)."),

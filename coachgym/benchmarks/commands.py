@@ -47,6 +47,8 @@ def eval_command(
     components: Optional[str] = typer.Option(None, help="Comma-separated suites of the benchmark to run."),
     agent_factory: Optional[str] = typer.Option(None, help="module:callable returning an Agent not in the registry; "
                                                 "--agent is then the name results are recorded under."),
+    protocol: str = typer.Option("coachgym", help="Episode protocol for envs that offer one (shell): coachgym or "
+                                 "agentbench-v0.2 (see docs/benchmarks.md)."),
 ) -> None:
     """Evaluate an agent on a benchmark; writes results.json, report.md and report.html into --out.
     Fails (exit 2) after writing them when more than 10% of the episodes ended in errors."""
@@ -58,7 +60,7 @@ def eval_command(
 
     config = EvalConfig(suite=suite, agent=agent, out=out, workers=workers, resume=resume, timeout_s=timeout,
                         repeats=repeats, base_seed=seed, limit=limit, components=_csv(components),
-                        agent_factory=agent_factory)
+                        agent_factory=agent_factory, protocol=protocol)
     manifest, _ = prepare(config)
     bar = tqdm(total=len(manifest.plan), desc=f"eval {agent}", unit="ep", dynamic_ncols=True)
     try:

@@ -18,6 +18,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +49,9 @@ class EvalConfig(StrictModel):
     limit: int | None = Field(default=None, ge=1, description="At most N tasks per component (overrides the suite).")
     components: list[str] | None = Field(default=None, description="Only these components of the benchmark.")
     resume: bool = Field(default=False, description="Continue a run folder, skipping finished episodes.")
+    protocol: Literal["coachgym", "agentbench-v0.2"] = Field(
+        default="coachgym", description="Episode protocol for the components whose env offers one (shell): "
+        "`agentbench-v0.2` follows AgentBench v0.2 where coachgym's default differs (docs/benchmarks.md).")
 
 
 class ComponentStatus(BaseModel):
@@ -164,7 +168,7 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
     for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out,
-                                    agent_factory=config.agent_factory):
+                                    agent_factory=config.agent_factory, protocol=config.protocol):
         stores[component].append(trajectory)
         if on_episode is not None:
             on_episode(EpisodeResult.from_trajectory(component, trajectory))

@@ -13,6 +13,7 @@ not write the store (the parent does, one line per finished episode).
 from __future__ import annotations
 
 import importlib
+import inspect
 import multiprocessing as mp
 import os
 import time
@@ -78,6 +79,7 @@ def play(
     timeout_s: float,
     store_root: Path,
     agent_factory: str | None = None,
+    protocol: str = "coachgym",
 ) -> Iterator[tuple[str, Trajectory]]:
     """Play `episodes` on `workers` processes; yield (component, trajectory) as each finishes.
 
@@ -88,7 +90,7 @@ def play(
         return
     context = mp.get_context("spawn")
     args = ({name: suite.model_dump_json() for name, suite in suites.items()}, agent, agent_factory, str(store_root),
-            os.getpid())
+            os.getpid(), protocol)
     pending = deque(episodes)
     pool = [_Worker(context, args) for _ in range(min(workers, len(episodes)))]
     try:
@@ -154,7 +156,7 @@ def _make_agent(spec: str, factory: str | None) -> Any:
 
 
 def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, agent_factory: str | None, store_root: str,
-           parent_pid: int) -> None:
+           parent_pid: int, protocol: str) -> None:
     """Worker main loop: create the agent, then play each episode the parent sends until None."""
     _die_with_parent(parent_pid)
     from coachgym.trajectories.store import TrajectoryStore
@@ -170,7 +172,8 @@ def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, agent
         while (episode := conn.recv()) is not None:
             component = episode[0]
             suite = TaskSuite.model_validate_json(suites_json[component])
-            trajectory = _play_one(envs, suite, agent, episode, TrajectoryStore(Path(store_root) / component))
+            store = TrajectoryStore(Path(store_root) / component)
+            trajectory = _play_one(envs, suite, agent, episode, store, protocol)
             conn.send(("done", trajectory.model_dump_json()))
     finally:
         agent.close()
@@ -178,7 +181,19 @@ def _serve(conn: Connection, suites_json: dict[str, str], agent_spec: str, agent
             env.close()
 
 
-def _play_one(envs: dict[str, Any], suite: TaskSuite, agent: Any, episode: Episode, store: Any) -> Trajectory:
+def env_options(env: str, protocol: str) -> dict[str, str]:
+    """`protocol` as a keyword for an env whose constructor takes one; other envs have only their own."""
+    from coachgym.envs.registry import env_entry
+
+    if protocol == "coachgym":
+        return {}
+    module, _, name = env_entry(env).entry_point.partition(":")
+    env_class = getattr(importlib.import_module(module), name)
+    return {"protocol": protocol} if "protocol" in inspect.signature(env_class).parameters else {}
+
+
+def _play_one(envs: dict[str, Any], suite: TaskSuite, agent: Any, episode: Episode, store: Any,
+              protocol: str = "coachgym") -> Trajectory:
     """One episode. `run_episode` records agent faults as `agent_error`; an env that cannot be
     built (or any other fault outside the agent) becomes an `env_error` record, not a crash."""
     from coachgym.envs.registry import make
@@ -187,7 +202,7 @@ def _play_one(envs: dict[str, Any], suite: TaskSuite, agent: Any, episode: Episo
     component, task_id, seed = episode
     try:
         if component not in envs:
-            envs[component] = make(suite.env, suite=suite)
+            envs[component] = make(suite.env, suite=suite, **env_options(suite.env, protocol))
         return run_episode(envs[component], agent, task_id, seed, store=store)
     except Exception as error:  # noqa: BLE001 - recorded so the report shows it and the run goes on
         return failed_trajectory(suite.env, agent.name, episode, Outcome.ENV_ERROR, f"{type(error).__name__}: {error}")

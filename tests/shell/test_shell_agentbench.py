@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from coachgym.envs.core import Task, TaskSuite
 from coachgym.envs.shell import ShellEnv
-from coachgym.envs.shell.agentbench import DATA_DIR, agentbench_os_suite
+from coachgym.envs.shell.agentbench import DATA_DIR, agentbench_os_suite, import_agentbench_os
 from coachgym.envs.shell.expert import ShellExpert
 
 # One task per kind: match+start (background writer), match+example, null checker with
@@ -50,6 +56,66 @@ def test_conversion_follows_agentbench_loader_rules():
     assert suite.get("os-std-4-Q47-00000").setup["start"].startswith("mkdir /home/user2")
 
 
+def write_checkout(root: Path, tasks: dict[str, list[dict]], scripts: dict[str, str]) -> Path:
+    """A small AgentBench checkout: task files and script files under data/os_interaction."""
+    base = root / "data" / "os_interaction"
+    for relative, items in tasks.items():
+        (base / relative).parent.mkdir(parents=True, exist_ok=True)
+        (base / relative).write_text(json.dumps(items), encoding="utf-8")
+    for relative, text in scripts.items():
+        (base / "scripts" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (base / "scripts" / relative).write_text(text, encoding="utf-8")
+    return root
+
+
+def question(file: str) -> dict:
+    return {"description": "How many?", "evaluation": {"check": [None, {"language": "python", "file": file}],
+                                                       "example": "echo 3"}}
+
+
+def test_import_of_a_newer_layout_maps_splits_and_resolves_checkers(tmp_path):
+    checkout = write_checkout(tmp_path, {
+        "data/dev.json": [question("check/integer-match.py")],
+        "data/1/mine.json": [{"description": "Count", "evaluation": {"check": {"file": "check/theirs.sh"}}}],
+        "train_0317/training.json": [question("check/containing.py"), question("check/in.py")],
+        "data/6-backup.json": [question("check/integer-match.py")],
+    }, {"dev/check/integer-match.py": "print('local copy')", "2/check/theirs.sh": "exit 0"})
+    suite = import_agentbench_os(checkout)
+    assert [(t.id, t.split) for t in suite.tasks] == [
+        ("os-dev-00000", "dev"), ("os-std-1-mine-00000", "test"),
+        ("os-training-00000", "train"), ("os-training-00001", "train")]
+    assert suite.get("os-dev-00000").evaluator["check"][1]["code"] == "print('local copy')"  # the checkout's first
+    assert suite.get("os-std-1-mine-00000").evaluator["check"][0]["code"] == "exit 0"  # another group's folder
+    bundled = (DATA_DIR / "scripts" / "7" / "check" / "containing.py").read_text(encoding="utf-8")
+    assert suite.get("os-training-00000").evaluator["check"][1]["code"] == bundled
+    # Pointing at the os_interaction folder itself, and forcing a split by an upstream name, work too.
+    forced = import_agentbench_os(checkout / "data" / "os_interaction", split="validation")
+    assert {t.split for t in forced.tasks} == {"dev"} and forced.ids() == suite.ids()
+
+
+def test_import_names_the_task_and_file_of_a_missing_script(tmp_path):
+    checkout = write_checkout(tmp_path, {"train/tasks.json": [question("check/nowhere.py")]}, {})
+    with pytest.raises(FileNotFoundError, match=r"os-tasks-00000 .*'check/nowhere.py'"):
+        import_agentbench_os(checkout)
+
+
+def test_import_refuses_an_unknown_split_name_listing_the_mapping(tmp_path):
+    checkout = write_checkout(tmp_path, {"extra/misc.json": [question("check/in.py")]}, {})
+    with pytest.raises(ValueError, match=r"misc.json.*training->train.*eval->test"):
+        import_agentbench_os(checkout)
+    assert import_agentbench_os(checkout, split="testing").tasks[0].split == "test"
+
+
+def test_cli_imports_a_checkout_into_a_loadable_suite(tmp_path):
+    checkout = write_checkout(tmp_path / "ab", {"train_0317/training.json": [question("check/integer-match.py")]}, {})
+    out = tmp_path / "suite.json"
+    result = subprocess.run([sys.executable, "-m", "coachgym.cli", "tasks", "import-agentbench-os", str(checkout),
+                             "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "1 tasks (train 1)" in result.stdout
+    assert TaskSuite.load(out).get("os-training-00000").split == "train"
+
+
 @pytest.fixture(scope="module")
 def agentbench_env():
     env = ShellEnv(suite=agentbench_os_suite())
@@ -81,3 +147,71 @@ def test_reference_solutions_pass_on_95_percent_of_dev_and_test():
     failures = {task_id: info["evaluation"]["detail"] for task_id, info in results.items() if not info["success"]}
     rate = 1 - len(failures) / len(suite.tasks)
     assert rate >= 0.95, failures
+
+
+def fixture_task(task_id: str, init: list[str], evaluator: dict) -> Task:
+    return Task(id=task_id, env="shell", goal="fixture", setup={"init": [{"language": "bash", "code": c} for c in init]},
+                evaluator=evaluator, split="test")
+
+
+FAILING_INIT = fixture_task("failing-init", ["echo made > /root/first; echo broken >&2; exit 3", "touch /root/second"],
+                            {"match": {"answer": "ok", "strip": True}})
+
+
+def test_failed_init_is_reported_in_observation_and_info():
+    env = ShellEnv(task=FAILING_INIT)
+    try:
+        observation, info = env.reset(seed=0)
+        assert "init script 0 exited 3: broken" in info["init_error"]
+        assert "init script 0 exited 3" in observation["text"]
+        observation, *_ = env.step("Act: bash\n\n```bash\nls /root\n```")
+        assert "second" in observation["text"]  # coachgym runs the remaining inits and lets the episode go on
+    finally:
+        env.close()
+
+
+def test_failed_init_aborts_the_sample_under_the_agentbench_protocol():
+    env = ShellEnv(task=FAILING_INIT, protocol="agentbench-v0.2")
+    try:
+        observation, info = env.reset(seed=0)
+        assert "exited 3" in info["init_error"] and "aborted" in observation["text"]
+        _, reward, terminated, _, info = env.step("Act: answer(ok)")  # the right answer does not count
+        assert terminated and reward == 0.0 and info["outcome"] == "env_error"
+        assert "setup failed" in info["env_error"] and "exited 3" in info["init_error"]
+    finally:
+        env.close()
+
+
+def test_reference_answer_comes_from_the_agents_world_even_with_random_inits():
+    """The init draws `$RANDOM` in a subshell and shuffles: no second sandbox could rebuild it."""
+    task = fixture_task("random-pipeline", ["mkdir -p /data; seq 1 $( (echo $((RANDOM % 100 + 50))) ) | shuf > /data/n"],
+                        {"check": [None, {"language": "bash", "code": '[ "$(echo $1)" = "$(echo $2)" ]'}],
+                         "example": {"language": "bash", "code": "wc -l < /data/n"}})
+    env = ShellEnv(task=task)
+    try:
+        for seed in range(3):
+            env.reset(seed=seed)
+            observation, *_ = env.step("Act: bash\n\n```bash\nwc -l < /data/n\n```")
+            count = observation["text"].split()[-1]
+            _, reward, *_ = env.step(f"Act: answer({count})")
+            assert reward == 1.0, count
+        env.reset(seed=0)
+        _, reward, *_ = env.step("Act: answer(49)")  # below the smallest possible count
+        assert reward == 0.0
+    finally:
+        env.close()
+
+
+def test_eval_protocol_reaches_only_envs_that_take_one():
+    from pydantic import ValidationError
+
+    from coachgym.benchmarks.runner import EvalConfig
+    from coachgym.benchmarks.workers import env_options
+
+    assert env_options("shell", "agentbench-v0.2") == {"protocol": "agentbench-v0.2"}
+    assert env_options("guess", "agentbench-v0.2") == {} and env_options("shell", "coachgym") == {}
+    assert EvalConfig(out=Path("x"), protocol="agentbench-v0.2").protocol == "agentbench-v0.2"
+    with pytest.raises(ValidationError):
+        EvalConfig(out=Path("x"), protocol="agentbench-v9")
+    with pytest.raises(ValueError, match="agentbench-v0.2"):
+        ShellEnv(task=FAILING_INIT, protocol="agentbench-v9")

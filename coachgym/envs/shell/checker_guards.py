@@ -13,16 +13,25 @@ This module only builds wrapper text; it must not run anything.
 
 from __future__ import annotations
 
+import hashlib
+
 NUMBER = r"^[[:space:]]*-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?[[:space:]]*$"
 INTEGER = r"^[[:space:]]*[0-9]+[[:space:]]*$"
 
-# Vendored checker (path under data/agentbench_os/scripts) -> {agent command: form of its output}.
+# SHA-256 of an upstream checker's text -> {agent command: form of its output}. Keyed by content,
+# so the guard follows the file into any checkout, group folder or name (v0.2 ships `count`'s
+# checker as both `5/checking/1.sh` and `<group>/check/1.sh`).
 GUARDED_CHECKERS: dict[str, dict[str, str]] = {
-    "dev/check/0.sh": {"calc": NUMBER},
-    "5/checking/0.sh": {"calc": NUMBER},
-    "5/checking/1.sh": {"count": INTEGER},
+    "bc75b2778c644ec42abb46abec6eadf52812f10c02255a1c3b2b55c3ced0ae0c": {"calc": NUMBER},  # dev/check/0.sh
+    "8ddd84de17464a4b6a37e96f5d6ac937ce1dd5c5196eed78bd5a55487d5b67d1": {"calc": NUMBER},  # 5/checking/0.sh
+    "65ee4f3754ec893af569af2a8d97c232e2952cb884238b3dbf94e34e4001835c": {"count": INTEGER},  # check/1.sh
 }
 _DELIMITER = "__COACHGYM_VENDORED_CHECKER__"
+
+
+def guard_for(code: str) -> dict[str, str] | None:
+    """The guard an upstream checker needs, or None when its text is not one of the known ones."""
+    return GUARDED_CHECKERS.get(hashlib.sha256(code.encode("utf-8")).hexdigest())
 
 
 def guarded(code: str, commands: dict[str, str]) -> str:

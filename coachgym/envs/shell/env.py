@@ -7,7 +7,7 @@ evaluation rules itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from coachgym.envs.actions import ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
@@ -17,6 +17,8 @@ from coachgym.envs.shell.evaluation import evaluate, prepare
 from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
 
 TRUNCATION_NOTE = "\n[truncated because the output is too long]"
+Protocol = Literal["coachgym", "agentbench-v0.2"]
+PROTOCOLS: tuple[str, ...] = Protocol.__args__
 
 
 class ShellEnv(AgentEnv):
@@ -30,6 +32,9 @@ class ShellEnv(AgentEnv):
     stopped and reported. Reward: 1 when the task's evaluator passes (exact/regex answer match,
     or checker scripts run on a snapshot of the final files), else 0; the episode ends on
     answer/finish, after repeated invalid actions, or at the step budget (8, as AgentBench).
+    A failed init script is reported in the first observation and in `info["init_error"]`; under
+    `protocol="agentbench-v0.2"` it also aborts the sample, as AgentBench does: no later init or
+    start runs, and the first action ends the episode as an env error with reward 0.
     """
 
     name = "shell"
@@ -37,26 +42,41 @@ class ShellEnv(AgentEnv):
     default_max_steps = 8
 
     def __init__(self, task: str | Task | None = None, suite: str | TaskSuite | None = None,
-                 sandbox: SandboxConfig | dict[str, Any] | None = None, **kwargs: Any):
+                 sandbox: SandboxConfig | dict[str, Any] | None = None, protocol: Protocol = "coachgym",
+                 **kwargs: Any):
         """`sandbox` (or `SandboxConfig` fields as keywords, e.g. `timeout_s=5`) configures the
-        sandbox; other keywords (`max_steps`, `split`, ...) go to `AgentEnv`."""
+        sandbox; `protocol` is `coachgym` or `agentbench-v0.2` (docs/benchmarks.md compares them);
+        other keywords (`max_steps`, `split`, ...) go to `AgentEnv`."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"Unknown shell protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+        self.protocol = protocol
+        self.init_error: str | None = None
         fields = {key: kwargs.pop(key) for key in list(kwargs) if key in SandboxConfig.model_fields}
         super().__init__(task=task, suite=suite, **kwargs)
         base = sandbox.model_dump() if isinstance(sandbox, SandboxConfig) else dict(sandbox or {})
         self.config = SandboxConfig(**(base | fields))
         self.sandbox: Sandbox | None = None
         self.answer: str | None = None
-        self._seed = 0
 
     def _setup(self, task: Task, seed: int) -> str:
         self.close()
         self.answer = None
-        self._seed = seed
         self.sandbox = open_sandbox(self.config)
-        prepare(self.sandbox, task, seed)
-        return "A fresh Linux shell is ready: you are root, the working directory is /."
+        aborts = self.protocol == "agentbench-v0.2"
+        problems = prepare(self.sandbox, task, seed, stop_at_failure=aborts)
+        self.init_error = "; ".join(problems) or None
+        text = "A fresh Linux shell is ready: you are root, the working directory is /."
+        if self.init_error and aborts:
+            return (f"The task's setup failed ({self.init_error}). Under the AgentBench v0.2 protocol this "
+                    "sample is aborted: your next action ends it with reward 0.")
+        if self.init_error:
+            return f"{text}\n[the task's setup reported a problem: {self.init_error}]"
+        return text
 
     def _execute(self, action: ParsedAction) -> StepResult:
+        if self.init_error and self.protocol == "agentbench-v0.2":
+            raise RuntimeError(f"sample aborted because the task's setup failed ({self.init_error}), "
+                               "as AgentBench v0.2 aborts it")
         if action.name == "answer":
             self.answer = action.args["text"]
             return StepResult(text=f"Answer submitted: {self.answer[:200]}", done=True)
@@ -77,9 +97,15 @@ class ShellEnv(AgentEnv):
 
     def _evaluate(self) -> Evaluation:
         try:
-            return evaluate(self.task, self.sandbox, self.answer, self.config, self._seed)
+            return evaluate(self.task, self.sandbox, self.answer, self.config)
         finally:
             self.close()
+
+    def _info(self) -> dict[str, Any]:
+        info = super()._info()
+        if self.init_error:
+            info["init_error"] = self.init_error
+        return info
 
     def close(self) -> None:
         if self.sandbox is not None:

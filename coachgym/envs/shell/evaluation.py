@@ -9,8 +9,14 @@ Task format (shared by the built-in suite and the AgentBench import):
 - `evaluator.match`: `{"answer": ...}` (exact, after strip) or `{"regex": ...}` on the answer.
 - `evaluator.check`: a list of checker scripts run in order; each gets the agent's answer and the
   previous scripts' outputs as argv and must exit 0. A `null` entry means "run the `example`
-  reference solution in a fresh sandbox prepared the same way (through a shell session, exactly
-  as an agent's command runs) and pass its output on".
+  reference solution in the agent's world and pass its output on", as AgentBench does (it runs
+  the example in the agent's own container at evaluation time): here in the agent's sandbox when
+  the episode ends, before it is stopped, through its shell (from the start directory) exactly as
+  an agent's command runs, so processes the init started count as the agent saw them. An init
+  that draws `$RANDOM` in a subshell, or `shuf`, cannot make the expected answer differ from the
+  agent's world, and slow inits run once (a second sandbox prepared from the same seed could not
+  promise that: bash reseeds RANDOM in subshells, and `shuf` has its own source). As in
+  AgentBench, what the agent changed in its world is what the example sees.
 
 Checkers never run in the agent's live sandbox: the agent's sandbox is stopped and a *snapshot*
 (its files, none of its processes; writes discarded; on bwrap the base's programs and libraries,
@@ -22,6 +28,8 @@ nothing here evaluates it (checkers that would are wrapped where they are loaded
 from __future__ import annotations
 
 import re
+import shlex
+from contextlib import ExitStack
 from typing import Any
 
 from coachgym.envs.core import Evaluation, Task
@@ -31,45 +39,47 @@ from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
 SCRIPT_TIMEOUT_S = 120.0  # init scripts and checkers may legitimately be slow (building files)
 
 
-def prepare(sandbox: Sandbox, task: Task, seed: int) -> list[str]:
-    """Run the task's init scripts and start command; returns problems worth logging."""
+def prepare(sandbox: Sandbox, task: Task, seed: int, stop_at_failure: bool = False) -> list[str]:
+    """Run the task's init scripts and start command; returns what failed (script, status, output
+    tail). `stop_at_failure` runs nothing after a failed init, as AgentBench v0.2 aborts there."""
     problems = []
-    for script in task.setup.get("init", []):
+    for index, script in enumerate(task.setup.get("init", [])):
         code = script["code"]
         if script.get("language", "bash") == "bash":
             code = f"RANDOM={seed % 32768}\n{code}"
         result = sandbox.run_script(script.get("language", "bash"), code, timeout=SCRIPT_TIMEOUT_S)
         if result.timed_out or result.exit_code not in (0, None):
-            problems.append(f"init exited {result.exit_code}: {result.output[-300:]}")
+            status = "timed out" if result.timed_out else f"exited {result.exit_code}"
+            problems.append(f"init script {index} {status}: {result.output[-300:].strip()}".strip())
+            if stop_at_failure:
+                return problems
     if task.setup.get("start"):
         sandbox.run(task.setup["start"], timeout=SCRIPT_TIMEOUT_S)
     sandbox.wait_settled()
     return problems
 
 
-def reference_output(task: Task, config: SandboxConfig, seed: int) -> tuple[str, int]:
-    """Output and status of the task's `example` in a fresh sandbox prepared like the agent's."""
+def reference_output(task: Task, world: Sandbox) -> tuple[str, int]:
+    """Output and status of the task's `example`, run in `world` (the agent's live sandbox)."""
     example = task.evaluator.get("example")
     if example is None:
         raise ValueError(f"Task {task.id!r} has a null checker but no example solution.")
-    with open_sandbox(config) as sandbox:
-        prepare(sandbox, task, seed)
-        if example.get("language", "bash") == "bash":
-            result = sandbox.run(example["code"], timeout=SCRIPT_TIMEOUT_S)
-        else:
-            result = sandbox.run_script(example["language"], example["code"], timeout=SCRIPT_TIMEOUT_S)
+    world.run(f"cd {shlex.quote(world.config.cwd)}", timeout=SCRIPT_TIMEOUT_S)
+    if example.get("language", "bash") == "bash":
+        result = world.run(example["code"], timeout=SCRIPT_TIMEOUT_S)
+    else:
+        result = world.run_script(example["language"], example["code"], timeout=SCRIPT_TIMEOUT_S)
     status = 0 if result.exit_code is None and not result.timed_out else (result.exit_code or 0)
     return result.output, (124 if result.timed_out else status)
 
 
-def evaluate(task: Task, sandbox: Sandbox | None, answer: str | None, config: SandboxConfig, seed: int
-             ) -> Evaluation:
+def evaluate(task: Task, sandbox: Sandbox | None, answer: str | None, config: SandboxConfig) -> Evaluation:
     """Score the episode. `sandbox` is the agent's (it is stopped); `answer` is None after `finish`."""
     spec = task.evaluator
     if "match" in spec:
         return _match(spec["match"], answer)
     if "check" in spec:
-        return _check(task, spec["check"], sandbox, answer, config, seed)
+        return _check(task, spec["check"], sandbox, answer, config)
     raise ValueError(f"Task {task.id!r} has neither `match` nor `check` in its evaluator.")
 
 
@@ -87,16 +97,16 @@ def _match(match: dict[str, Any], answer: str | None) -> Evaluation:
 
 
 def _check(task: Task, checks: list[dict | None], sandbox: Sandbox | None, answer: str | None,
-           config: SandboxConfig, seed: int) -> Evaluation:
+           config: SandboxConfig) -> Evaluation:
     params = ["" if answer is None else answer]
-    snapshot = sandbox.snapshot() if sandbox is not None else None
-    try:
+    with ExitStack() as stack:
+        world = sandbox if sandbox is not None else stack.enter_context(open_sandbox(config))
+        reference = reference_output(task, world) if None in checks else None
+        snapshot = stack.enter_context(world.snapshot())
         for index, script in enumerate(checks):
             if script is None:
-                output, status = reference_output(task, config, seed)
+                output, status = reference
             else:
-                if snapshot is None:
-                    snapshot = open_sandbox(config)
                 result = snapshot.run_script(script.get("language", "bash"), script["code"], params,
                                              timeout=SCRIPT_TIMEOUT_S)
                 snapshot.stop_processes()
@@ -105,7 +115,4 @@ def _check(task: Task, checks: list[dict | None], sandbox: Sandbox | None, answe
                 detail = f"check {index} exited {status}: {output[-300:]}".strip()
                 return Evaluation(reward=0.0, success=False, detail=detail)
             params.append(output)
-    finally:
-        if snapshot is not None:
-            snapshot.close()
     return Evaluation(reward=1.0, success=True, detail=f"all {len(checks)} checks passed")
