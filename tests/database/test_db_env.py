@@ -69,6 +69,19 @@ def test_errors_are_observations_and_bad_actions_are_explained(make_env):
     assert terminated and info["outcome"] == "invalid_format" and not info["success"]
 
 
+def test_opening_observation_shows_no_row_counts_unless_asked():
+    # As in AgentBench: a row count would answer counting questions such as DBBench standard-023.
+    for show, expected in ((False, "- books (id int, title text, author_id int, genre text, price decimal, "
+                                   "published date, stock int)\n"),
+                           (True, "published date, stock int) -- 40 rows\n")):
+        env = DatabaseEnv(task=COUNT_TASK, backend="sqlite", show_row_counts=show)
+        try:
+            text = env.reset(seed=0)[0]["text"]
+        finally:
+            env.close()
+        assert expected in text and ("rows" in text) == show, text
+
+
 def test_long_results_are_truncated_like_agentbench(make_env):
     env = make_env(task=COUNT_TASK)
     env.reset(seed=0)

@@ -25,3 +25,16 @@ def test_rewrite_for_postgres_keeps_case_strings_and_functions():
 def test_rewrite_for_sqlite_quotes_names_starting_with_digits():
     out = from_mysql("INSERT INTO 1952_race (Pos) VALUES (22)", "sqlite")
     assert out == 'INSERT INTO "1952_race" (Pos) VALUES (22)'
+
+
+def test_rewrite_for_postgres_quotes_a_table_before_its_column_list():
+    names = {"medalists": "Medalists", "medal": "Medal", "count": "Count"}
+    text = "INSERT INTO Medalists (Medal, Count) SELECT COUNT(Medal), Count (x) FROM Medalists"
+    out = from_mysql(text, "postgres", names)
+    assert out == 'INSERT INTO "Medalists" ("Medal", "Count") SELECT COUNT("Medal"), Count (x) FROM "Medalists"'
+
+
+def test_rewrite_for_postgres_makes_like_case_insensitive_as_in_mysql():
+    out = from_mysql("SELECT 'like' FROM t WHERE a NOT like '%x%' AND `like` = 1", "postgres", {"like": "Like"})
+    assert out == """SELECT 'like' FROM t WHERE a NOT ILIKE '%x%' AND "Like" = 1"""
+    assert from_mysql("SELECT a FROM t WHERE a LIKE 'x'", "sqlite") == "SELECT a FROM t WHERE a LIKE 'x'"

@@ -36,7 +36,7 @@ class DatabaseEnv(AgentEnv):
     """Operate a relational database with SQL to answer a question or make a requested change.
 
     Observation: `text` is the opening description (database product and version, each table's
-    columns and row count), then each statement's result rows as a Python-style list (DBBench's
+    columns; row counts only with `show_row_counts=True`, as AgentBench shows none), then each statement's result rows as a Python-style list (DBBench's
     format, cut at 800 characters) or the database's error message.
     Actions: `sql` (a ```sql block with one statement; DBBench's `Action: Operation` works too)
     and `answer([...])` (DBBench's `Action: Answer` + `Final Answer: [...]`), which ends the episode.
@@ -61,6 +61,7 @@ class DatabaseEnv(AgentEnv):
         server_url: str | None = None,
         limits: Limits | dict[str, Any] | None = None,
         observation_chars: int = AGENTBENCH_OBSERVATION_CHARS,
+        show_row_counts: bool = False,
         **kwargs: Any,
     ):
         super().__init__(task=task, suite=suite, **kwargs)
@@ -68,6 +69,7 @@ class DatabaseEnv(AgentEnv):
         self.limits = Limits.model_validate(limits) if isinstance(limits, dict) else (limits or Limits())
         self.db = make_backend(self.backend_kind, server_url, self.limits)
         self.observation_chars = observation_chars
+        self.show_row_counts = show_row_counts
         self.answer: list[Any] | None = None
         self._names: dict[str, str] = {}
         self._mysql_dialect = False
@@ -78,7 +80,7 @@ class DatabaseEnv(AgentEnv):
         self.db.create(tables, mysql_dialect=self._mysql_dialect)
         self.answer = None
         self._names = {n.lower(): n for t in tables for n in [t.name, *t.column_names()]}
-        return describe_tables(self.db.version(), tables)
+        return describe_tables(self.db.version(), tables, self.show_row_counts)
 
     def _execute(self, action: ParsedAction) -> StepResult:
         if action.name == "answer":

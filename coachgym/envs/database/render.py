@@ -27,10 +27,12 @@ def render_result(result: QueryResult, max_chars: int = AGENTBENCH_OBSERVATION_C
     return text
 
 
-def describe_tables(version: str, tables: Sequence[Table]) -> str:
+def describe_tables(version: str, tables: Sequence[Table], show_row_counts: bool = False) -> str:
+    """The opening observation: product, tables and columns. Row counts only on request, since
+    AgentBench shows none and they answer counting questions outright."""
     lines = [f"Connected to a fresh {version} database with {len(tables)} table(s):"]
     for table in tables:
         columns = ", ".join(f"{c.name} {c.type}" for c in table.columns)
-        lines.append(f"- {table.name} ({columns}) -- {len(table.rows)} rows")
+        lines.append(f"- {table.name} ({columns})" + (f" -- {len(table.rows)} rows" if show_row_counts else ""))
     lines.append("Run one SQL statement per action; answer with the final values when done.")
     return "\n".join(lines)

@@ -5,7 +5,8 @@
    on every backend instead of each driver's own error (or silent acceptance).
 2. `from_mysql` rewrites MySQL-flavoured SQL (DBBench's gold SQL and the SQL models learn from it)
    for SQLite or PostgreSQL: backtick names, backslash escapes in strings, MySQL's double-quoted
-   strings, and (for PostgreSQL) the exact case of known table and column names.
+   strings, and (for PostgreSQL) the exact case of known table and column names and LIKE as the
+   case-insensitive match it is under MySQL's default collation (ILIKE).
 
 It only rewrites tokens; it never executes, evaluates or interprets the SQL's meaning.
 """
@@ -35,6 +36,7 @@ _RESERVED = frozenset(
     "EXISTS FALSE FROM GROUP HAVING IN INNER INSERT INTO IS JOIN KEY LEFT LIKE LIMIT NOT NULL OFFSET ON "
     "OR ORDER OUTER PRIMARY RIGHT SELECT SET TABLE THEN TRUE UNION UPDATE VALUES WHEN WHERE WITH".split()
 )
+_TABLE_BEFORE_PARENTHESIS = frozenset({"INTO", "TABLE"})
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
 
 
@@ -111,6 +113,8 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
                 out.append(_identifier(names[value.lower()] if target == "postgres" else value))
             else:
                 out.append(sql_string(value))
+        elif kind == "word" and target == "postgres" and text.upper() == "LIKE":
+            out.append("ILIKE")  # MySQL's default collation makes LIKE case-insensitive
         elif kind == "word" and _names_a_column(parts, index, names, target):
             out.append(_identifier(names.get(text.lower(), text)))
         elif kind == "comment" and text.startswith("#"):
@@ -130,7 +134,12 @@ def _names_a_column(parts: list[tuple[str, str]], index: int, names: dict[str, s
     if target != "postgres" or text.lower() not in names:
         return False
     following = next((t for k, t in parts[index + 1 :] if k not in ("space", "comment")), "")
-    return following != "("  # COUNT(...) is a function even when a column is called Count
+    if following != "(":
+        return True
+    # COUNT(...) is a function even when a column is called Count, but in `INSERT INTO Medalists (...)`
+    # and `CREATE TABLE t (...)` the word before the parenthesis is the table.
+    previous = next((t for k, t in reversed(parts[:index]) if k not in ("space", "comment")), "")
+    return previous.upper() in _TABLE_BEFORE_PARENTHESIS
 
 
 def _identifier(name: str) -> str:

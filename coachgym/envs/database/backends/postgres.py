@@ -39,6 +39,7 @@ from coachgym.envs.database.backends.base import (
     refused_object,
     timeout_message,
 )
+from coachgym.envs.database.backends import postgres_mysql
 from coachgym.envs.database.backends.settings import ServerSettings
 from coachgym.envs.database.schema import Table, create_table_sql, insert_sql, quote
 
@@ -65,6 +66,7 @@ class PostgresBackend(DatabaseBackend):
         self.episode: str | None = None
         self._reader_password: str | None = None
         self._version = ""
+        self._mysql_compat_ready = False  # whether this admin session installed or found postgres_mysql
         self._watchdog = Watchdog(self.limits.statement_timeout_s, self._cancel_agent_query)
 
     def _connect(self, user: str, password: str, database: str, **options: str) -> psycopg.Connection:
@@ -117,7 +119,11 @@ class PostgresBackend(DatabaseBackend):
             admin.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(role, role))
             admin.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
                 sql.Identifier(self.database), role))
-        self._agent_login = (name, password, f"-c search_path={name} -c statement_timeout={timeout_ms}")
+            if mysql_dialect and not self._mysql_compat_ready:
+                postgres_mysql.install(admin)
+                self._mysql_compat_ready = True
+        search_path = f"{name},{postgres_mysql.SCHEMA}" if mysql_dialect else name
+        self._agent_login = (name, password, f"-c search_path={search_path} -c statement_timeout={timeout_ms}")
         self._agent = self._login_agent()
         with self._agent.cursor() as cursor:
             for table in tables:
