@@ -28,7 +28,6 @@ from coachgym.benchmarks.workers import Episode, play
 from coachgym.envs.core import Outcome
 from coachgym.strict import StrictModel
 from coachgym.trajectories.records import Trajectory
-from coachgym.trajectories.stats import ERROR_OUTCOMES
 from coachgym.trajectories.store import TrajectoryStore
 
 MANIFEST = "run.json"
@@ -164,7 +163,7 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     stores = {c.name: TrajectoryStore(config.out / c.name) for c in loaded}
     for store in stores.values():
         store.remove_orphan_images()
-    finished = {name: {t.key for t in store.read() if t.outcome not in ERROR_OUTCOMES} for name, store in stores.items()}
+    finished = {name: store.finished_keys() for name, store in stores.items()}
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
     for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out,

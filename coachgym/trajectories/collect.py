@@ -33,7 +33,6 @@ from tqdm import tqdm
 from coachgym.strict import StrictModel
 from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
-from coachgym.trajectories.stats import ERROR_OUTCOMES
 from coachgym.trajectories.store import TrajectoryStore
 
 # HFAgent options that configure the shared server's model rather than each worker's requests.
@@ -88,7 +87,7 @@ def collect(config: CollectConfig, progress: bool = True) -> CollectSummary:
     store = TrajectoryStore(config.out)
     episodes = plan_episodes(config)
     store.remove_orphan_images()
-    done = {t.key for t in store.read() if t.outcome not in ERROR_OUTCOMES} if config.resume else set()
+    done = store.finished_keys() if config.resume else set()
     todo = [(t, s) for t, s in episodes if (t, s, config.agent) not in done]
     bar = tqdm(total=len(episodes), initial=len(episodes) - len(todo), disable=not progress, desc=f"collect {config.env}",
                unit="ep", dynamic_ncols=True)

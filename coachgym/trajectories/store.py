@@ -20,6 +20,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from coachgym.trajectories.records import Trajectory
+from coachgym.trajectories.stats import ERROR_OUTCOMES
 
 FILE_NAME = "trajectories.jsonl"
 
@@ -106,7 +107,9 @@ class TrajectoryStore:
         return list(self.read(report)), report
 
     def finished_keys(self) -> set[tuple[str, int, str]]:
-        return {t.key for t in self.read()}
+        """(task, seed, agent) of every stored episode that reached a verdict; one that ended in
+        `agent_error` or `env_error` is not finished, so a resumed run plays it again."""
+        return {t.key for t in self.read() if t.outcome not in ERROR_OUTCOMES}
 
     def __len__(self) -> int:
         return sum(1 for _ in self.read())
