@@ -8,12 +8,20 @@ and $CI is unset; in CI a missing server fails the run instead of silently skipp
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from coachgym.envs.database.servers import missing_reason, start_server
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def in_ci() -> bool:

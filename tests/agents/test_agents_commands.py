@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ from coachgym.agents.registry import make_agent
 from coachgym.envs.registry import make
 from coachgym.envs.server import RemoteEnv
 from coachgym.trajectories.rollout import run_episode
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 @contextmanager

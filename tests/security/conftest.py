@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import free_port
 
 
 @dataclass
@@ -38,12 +38,6 @@ class Served:
         return match.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def serve() -> Iterator:
     """`serve(command, *args, ready="/path", headers=...)` starts `coachgym COMMAND ARGS --port P` and
@@ -51,7 +45,7 @@ def serve() -> Iterator:
     started: list[Served] = []
 
     def start(command: str, *args: str, ready: str, environ: dict[str, str] | None = None) -> Served:
-        port = _free_port()
+        port = free_port()
         process = subprocess.Popen([sys.executable, "-m", "coachgym.cli", command, *args, "--port", str(port)],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    env=(environ or os.environ) | {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"})

@@ -3,7 +3,6 @@ uvicorn on a local port): same scores as the local teacher, and refusal on a for
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
@@ -15,12 +14,7 @@ from coachgym.agents.hf import HFModel
 from coachgym.agents.serve import ModelServer
 from coachgym.training.teacher import HFTeacher, ServerTeacher, TokenizerMismatch
 from coachgym.training.tiny import build_model, build_tokenizer, save_tiny
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +23,7 @@ def serve():
 
     def start(path) -> str:
         model_server = ModelServer(HFModel(str(path)), "teacher")
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(uvicorn.Config(model_server.app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
