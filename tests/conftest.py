@@ -8,10 +8,14 @@ and $CI is unset; in CI a missing server fails the run instead of silently skipp
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from coachgym.envs.database.servers import missing_reason, start_server
@@ -22,6 +26,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until_answers(process: subprocess.Popen, url: str, ready: Callable[[int], bool] = lambda status: True,
+                       output: Callable[[], str] | None = None, headers: dict | None = None,
+                       seconds: float = 120) -> None:
+    """Poll `url` until its HTTP status satisfies `ready`; fail with the process's output if it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode} before {url} answered:\n"
+                                 f"{output() if output else process.stdout.read()}")
+        try:
+            if ready(httpx.get(url, headers=headers, timeout=2).status_code):
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"nothing answered at {url} within {seconds:g} s"
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGINT, group: bool = False) -> None:
+    """Send `sig` (to the process group with `group`), then kill whatever is left after 20 s."""
+    send = (lambda s: os.killpg(process.pid, s)) if group else process.send_signal
+    send(sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait()
 
 
 def in_ci() -> bool:

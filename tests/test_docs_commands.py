@@ -14,11 +14,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.conftest import stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -31,7 +31,7 @@ RUN_ELSEWHERE = {
     "coachgym quickstart --small": "tests/conftest.py",
 }
 
-#: Commands that keep running: the URL that must answer once each is up (None: it only has to stay up).
+#: Commands that keep running: the URL that must answer once each is up.
 LONG_RUNNING = {
     "coachgym serve-model": "http://127.0.0.1:8000/v1/models",
     "coachgym serve-env": "http://127.0.0.1:8100/health",
@@ -101,31 +101,6 @@ def link_quickstart(folder: Path, quickstart_small: tuple[Path, str]) -> None:
     (folder / "runs" / "quickstart").symlink_to(quickstart_small[0])
 
 
-def _wait_until_up(process: subprocess.Popen, url: str | None, command: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{command!r} exited with {process.returncode}:\n{process.stdout.read()}")
-        if url is None:
-            return
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{command!r} did not answer at {url} within 120 s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("page", [p for p in PAGES if doc_commands(p)], ids=lambda p: p.name)
 def test_doc_page_runs_as_written(page: Path, tmp_path: Path, request: pytest.FixtureRequest):
@@ -146,7 +121,7 @@ def test_doc_page_runs_as_written(page: Path, tmp_path: Path, request: pytest.Fi
                 process = subprocess.Popen(["bash", "-c", command], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
                 servers.append(process)
-                _wait_until_up(process, LONG_RUNNING[prefix], command)
+                wait_until_answers(process, LONG_RUNNING[prefix], ready=lambda status: status < 500)
                 continue
             done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
                                   timeout=600, input=TYPED.get(command, ""))
@@ -155,4 +130,4 @@ def test_doc_page_runs_as_written(page: Path, tmp_path: Path, request: pytest.Fi
             assert "Traceback" not in output and "agent_error" not in output, f"{command!r}:\n{output[-3000:]}"
     finally:
         for process in servers:
-            _stop(process)
+            stop(process, signal.SIGTERM, group=True)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
 import httpx
@@ -15,7 +13,7 @@ from coachgym.agents.registry import make_agent
 from coachgym.envs.registry import make
 from coachgym.envs.server import RemoteEnv
 from coachgym.trajectories.rollout import run_episode
-from tests.conftest import free_port
+from tests.conftest import free_port, stop, wait_until_answers
 
 
 @contextmanager
@@ -24,24 +22,10 @@ def running(args: list[str], ready_url: str, headers: dict | None = None):
     process = subprocess.Popen([sys.executable, "-m", "coachgym.cli", *args], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                if httpx.get(ready_url, headers=headers, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
+        wait_until_answers(process, ready_url, ready=lambda status: status == 200, headers=headers)
         yield process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_agents_commands_serve_env_process(monkeypatch):

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
-from tests.conftest import free_port
+from tests.conftest import free_port, stop, wait_until_answers
 
 
 @dataclass
@@ -52,24 +49,12 @@ def serve() -> Iterator:
         served = Served(f"http://127.0.0.1:{port}", process)
         started.append(served)
         threading.Thread(target=lambda: served.output.extend(iter(process.stdout.readline, "")), daemon=True).start()
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, "".join(served.output)
-            try:
-                httpx.get(served.url + ready, timeout=2)
-                return served
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.2)
+        wait_until_answers(process, served.url + ready, output=lambda: "".join(served.output))
+        return served
 
     yield start
     for served in started:
-        served.process.send_signal(signal.SIGINT)
-        try:
-            served.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            served.process.kill()
-            served.process.wait()
+        stop(served.process)
 
 
 @pytest.fixture
