@@ -202,6 +202,30 @@ def test_reference_answer_comes_from_the_agents_world_even_with_random_inits():
         env.close()
 
 
+@pytest.mark.parametrize("tamper", ["rm /data/docs/*", "ls() { echo x; }; wc() { echo 0; }"])
+def test_the_agent_cannot_move_the_expected_answer(tamper):
+    """By default the example runs before the agent acts, so deleting what it counts or shadowing its
+    tools in the session does not make a wrong answer right; under agentbench-v0.2 (run at the end,
+    as AgentBench does) deleting does, which docs/benchmarks.md states."""
+    task = fixture_task("count-docs", ["mkdir -p /data/docs; touch /data/docs/a /data/docs/b /data/docs/c"],
+                        {"check": [None, {"language": "bash", "code": '[ "$(echo $1)" = "$(echo $2)" ]'}],
+                         "example": {"language": "bash", "code": "cd /data/docs; n=$(ls | wc -l); echo $n"}})
+    rewards = {}
+    for protocol in ("coachgym", "agentbench-v0.2"):
+        env = ShellEnv(task=task, protocol=protocol)
+        try:
+            env.reset(seed=0)
+            observation, *_ = env.step('Act: bash\n\n```bash\necho "[$n] $(pwd)"\n```')
+            assert observation["text"].split()[-2:] == ["[]", "/"]  # the example left nothing in the session
+            env.step(f"Act: bash\n\n```bash\n{tamper}\n```")
+            _, rewards[protocol], *_ = env.step("Act: answer(0)")
+        finally:
+            env.close()
+    assert rewards["coachgym"] == 0.0
+    if tamper.startswith("rm"):
+        assert rewards["agentbench-v0.2"] == 1.0  # faithful to AgentBench, and forgeable there
+
+
 def test_eval_protocol_reaches_only_envs_that_take_one():
     from pydantic import ValidationError
 

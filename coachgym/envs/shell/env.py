@@ -13,7 +13,7 @@ from coachgym.envs.actions import ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 from coachgym.envs.shell.actions import SHELL_ACTIONS
 from coachgym.envs.shell.config import SandboxConfig
-from coachgym.envs.shell.evaluation import evaluate, prepare
+from coachgym.envs.shell.evaluation import evaluate, needs_reference, prepare, reference_output
 from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
 
 TRUNCATION_NOTE = "\n[truncated because the output is too long]"
@@ -51,6 +51,7 @@ class ShellEnv(AgentEnv):
             raise ValueError(f"Unknown shell protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
         self.protocol = protocol
         self.init_error: str | None = None
+        self.reference: tuple[str, int] | None = None
         fields = {key: kwargs.pop(key) for key in list(kwargs) if key in SandboxConfig.model_fields}
         super().__init__(task=task, suite=suite, **kwargs)
         base = sandbox.model_dump() if isinstance(sandbox, SandboxConfig) else dict(sandbox or {})
@@ -65,6 +66,8 @@ class ShellEnv(AgentEnv):
         aborts = self.protocol == "agentbench-v0.2"
         problems = prepare(self.sandbox, task, seed, stop_at_failure=aborts)
         self.init_error = "; ".join(problems) or None
+        # The default protocol fixes the expected answer before the agent can touch the world.
+        self.reference = reference_output(task, self.sandbox) if not aborts and needs_reference(task) else None
         text = "A fresh Linux shell is ready: you are root, the working directory is /."
         if self.init_error and aborts:
             return (f"The task's setup failed ({self.init_error}). Under the AgentBench v0.2 protocol this "
@@ -97,7 +100,7 @@ class ShellEnv(AgentEnv):
 
     def _evaluate(self) -> Evaluation:
         try:
-            return evaluate(self.task, self.sandbox, self.answer, self.config)
+            return evaluate(self.task, self.sandbox, self.answer, self.config, self.reference)
         finally:
             self.close()
 

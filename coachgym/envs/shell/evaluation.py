@@ -9,14 +9,15 @@ Task format (shared by the built-in suite and the AgentBench import):
 - `evaluator.match`: `{"answer": ...}` (exact, after strip) or `{"regex": ...}` on the answer.
 - `evaluator.check`: a list of checker scripts run in order; each gets the agent's answer and the
   previous scripts' outputs as argv and must exit 0. A `null` entry means "run the `example`
-  reference solution in the agent's world and pass its output on", as AgentBench does (it runs
-  the example in the agent's own container at evaluation time): here in the agent's sandbox when
-  the episode ends, before it is stopped, through its shell (from the start directory) exactly as
-  an agent's command runs, so processes the init started count as the agent saw them. An init
-  that draws `$RANDOM` in a subshell, or `shuf`, cannot make the expected answer differ from the
-  agent's world, and slow inits run once (a second sandbox prepared from the same seed could not
-  promise that: bash reseeds RANDOM in subshells, and `shuf` has its own source). As in
-  AgentBench, what the agent changed in its world is what the example sees.
+  reference solution in the agent's world and pass its output on". It runs in the agent's own
+  sandbox, through its shell (in a subshell, from the start directory), so processes the init
+  started count as the agent saw them, an init that draws `$RANDOM` in a subshell or `shuf`
+  cannot make the expected answer differ from the agent's world, and slow inits run once (a
+  second sandbox prepared from the same seed could not promise that). When it runs depends on
+  the protocol: by default right after setup, before the agent acts, so nothing the agent
+  changes (deleted files, shell functions shadowing `ls`) can move the expected answer; under
+  `agentbench-v0.2` when the episode ends, as AgentBench runs it in the agent's container at
+  evaluation time, where an agent that changes its world changes the expected answer too.
 
 Checkers never run in the agent's live sandbox: the agent's sandbox is stopped and a *snapshot*
 (its files, none of its processes; writes discarded; on bwrap the base's programs and libraries,
@@ -59,27 +60,51 @@ def prepare(sandbox: Sandbox, task: Task, seed: int, stop_at_failure: bool = Fal
     return problems
 
 
+def needs_reference(task: Task) -> bool:
+    """Whether the task's checks take the `example` solution's output (a `null` checker)."""
+    return None in task.evaluator.get("check", [])
+
+
+# A bash example runs in the session itself, as an agent's command does (a subshell would be one
+# more process for `ps -A | wc -l` to count), from the start directory; afterwards the directory
+# is restored and every variable it created is unset, so nothing in the session can tell the
+# agent the answer. `__cg_status` (its exit status) is all that stays.
+_IN_SESSION = """__cg_vars=" $(compgen -v | tr '\\n' ' ')"
+{{ cd {cwd}
+{code}
+}}
+__cg_status=$?
+cd {cwd}
+for __cg_v in $(compgen -v); do
+  case "$__cg_vars" in *" $__cg_v "*) ;; *) [ "$__cg_v" = __cg_status ] || unset "$__cg_v" 2>/dev/null;; esac
+done
+unset __cg_vars __cg_v
+(exit $__cg_status)"""
+
+
 def reference_output(task: Task, world: Sandbox) -> tuple[str, int]:
-    """Output and status of the task's `example`, run in `world` (the agent's live sandbox)."""
+    """Output and status of the task's `example`, run in `world` (the agent's sandbox)."""
     example = task.evaluator.get("example")
     if example is None:
         raise ValueError(f"Task {task.id!r} has a null checker but no example solution.")
-    world.run(f"cd {shlex.quote(world.config.cwd)}", timeout=SCRIPT_TIMEOUT_S)
     if example.get("language", "bash") == "bash":
-        result = world.run(example["code"], timeout=SCRIPT_TIMEOUT_S)
+        code = _IN_SESSION.format(cwd=shlex.quote(world.config.cwd), code=example["code"])
+        result = world.run(code, timeout=SCRIPT_TIMEOUT_S)
     else:
         result = world.run_script(example["language"], example["code"], timeout=SCRIPT_TIMEOUT_S)
     status = 0 if result.exit_code is None and not result.timed_out else (result.exit_code or 0)
     return result.output, (124 if result.timed_out else status)
 
 
-def evaluate(task: Task, sandbox: Sandbox | None, answer: str | None, config: SandboxConfig) -> Evaluation:
-    """Score the episode. `sandbox` is the agent's (it is stopped); `answer` is None after `finish`."""
+def evaluate(task: Task, sandbox: Sandbox | None, answer: str | None, config: SandboxConfig,
+             reference: tuple[str, int] | None = None) -> Evaluation:
+    """Score the episode. `sandbox` is the agent's (it is stopped); `answer` is None after `finish`;
+    `reference` is the example's output taken before the agent acted (else it is run now)."""
     spec = task.evaluator
     if "match" in spec:
         return _match(spec["match"], answer)
     if "check" in spec:
-        return _check(task, spec["check"], sandbox, answer, config)
+        return _check(task, spec["check"], sandbox, answer, config, reference)
     raise ValueError(f"Task {task.id!r} has neither `match` nor `check` in its evaluator.")
 
 
@@ -97,11 +122,12 @@ def _match(match: dict[str, Any], answer: str | None) -> Evaluation:
 
 
 def _check(task: Task, checks: list[dict | None], sandbox: Sandbox | None, answer: str | None,
-           config: SandboxConfig) -> Evaluation:
+           config: SandboxConfig, reference: tuple[str, int] | None) -> Evaluation:
     params = ["" if answer is None else answer]
     with ExitStack() as stack:
         world = sandbox if sandbox is not None else stack.enter_context(open_sandbox(config))
-        reference = reference_output(task, world) if None in checks else None
+        if reference is None and None in checks:
+            reference = reference_output(task, world)
         snapshot = stack.enter_context(world.snapshot())
         for index, script in enumerate(checks):
             if script is None:
