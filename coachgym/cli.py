@@ -195,17 +195,17 @@ def traj_export(
 @traj_app.command("view")
 def traj_view(
     store: Path = typer.Argument(..., help="Store folder or .jsonl file."),
-    out: Optional[Path] = typer.Option(None, help="HTML file (default: view.html beside the store)."),
-    limit: int = typer.Option(200, help="At most this many episodes."),
+    out: Optional[Path] = typer.Option(None, help="Folder for index.html and the episode pages (default: view/ "
+                                                  "beside the store)."),
+    limit: Optional[int] = typer.Option(None, help="At most this many episodes (default: all)."),
 ) -> None:
-    """Write a self-contained HTML page with each step's screenshot, observation and action."""
+    """Write an index page of the episodes (filters, counts, success by task) and one page per episode."""
     from coachgym.trajectories.store import TrajectoryStore
     from coachgym.trajectories.viewer import write_view
 
     source = TrajectoryStore(store)
-    target = out or source.folder / "view.html"
-    write_view(_load_store(store)[:limit], source.folder, target)
-    console.print(f"wrote {target}")
+    index = write_view(_load_store(store)[:limit], source.folder, out or source.folder / "view")
+    console.print(f"wrote {index}")
 
 
 def _load_store(path: Path):

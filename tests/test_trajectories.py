@@ -19,7 +19,7 @@ from coachgym.trajectories import (
 )
 from coachgym.trajectories.rollout import run_episode
 from coachgym.trajectories.stats import summarize
-from coachgym.trajectories.viewer import write_view
+from coachgym.trajectories.viewer import episode_file, write_view
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +173,13 @@ def test_filters_and_stats(episodes):
     assert sum(rows["random"].outcomes.values()) == 4
 
 
-def test_viewer_is_self_contained_and_escapes_text(tmp_path, episodes):
-    hostile = episodes[0].model_copy(update={"goal": "<script>alert(1)</script>"})
-    out = write_view([hostile, *episodes[1:]], tmp_path, tmp_path / "view.html")
-    page = out.read_text()
+def test_viewer_writes_an_index_and_a_page_per_episode_and_escapes_text(tmp_path, episodes):
+    hostile = episodes[0].model_copy(update={"task_id": "<script>alert(1)</script>"})
+    index = write_view([hostile, *episodes[1:]], tmp_path, tmp_path / "view")
+    page = index.read_text()
     assert "<script>alert" not in page and "&lt;script&gt;" in page
-    assert page.count("class='ep'") == len(episodes)
+    assert page.count("<tr data-task=") == len(episodes)
+    assert all((index.parent / episode_file(e.id)).is_file() for e in episodes)
 
 
 def test_trajectory_json_round_trip(episodes):

@@ -7,6 +7,7 @@ before/after comparison. Plots only draw what the metrics say; they must not com
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Sequence
 
 import matplotlib
@@ -18,7 +19,8 @@ import numpy as np  # noqa: E402
 from coachgym.benchmarks.runner import RunResults  # noqa: E402
 from coachgym.envs.core import Outcome  # noqa: E402
 
-OUTCOME_COLORS = {
+SUCCESS_COLOR = "#2e9e4f"  # the outcome chart's first segment: episodes that succeeded
+OUTCOME_COLORS = {  # the failed episodes, by how they ended
     Outcome.COMPLETED.value: "#3b7dd8",
     Outcome.INVALID_FORMAT.value: "#e0a030",
     Outcome.INVALID_ACTION.value: "#d9622b",
@@ -71,20 +73,34 @@ def success_bars(runs: Runs) -> bytes:
 
 
 def outcome_breakdown(runs: Runs) -> bytes:
-    """Stacked share of AgentBench outcome categories per (run, component)."""
-    rows = [(c.name if len(runs) == 1 else f"{c.name} · {label}", c.outcomes, c.episodes)
-            for label, results in runs for c in results.metrics.components if c.episodes]
+    """Stacked share of episodes per (run, component): succeeded, then the failed ones by AgentBench outcome.
+
+    A `completed` episode can have succeeded or failed, so success gets its own colour and each
+    outcome's colour stands only for failed episodes.
+    """
+    rows = []
+    for label, results in runs:
+        for component in results.metrics.components:
+            if component.episodes:
+                ended = Counter("succeeded" if e.success else e.outcome.value for e in results.episodes
+                                if e.component == component.name)
+                rows.append((component.name if len(runs) == 1 else f"{component.name} · {label}", ended,
+                             sum(ended.values())))
+    segments = {"succeeded": SUCCESS_COLOR, **OUTCOME_COLORS}
     figure, axes = plt.subplots(figsize=(8.5, 0.45 * max(len(rows), 2) + 1.2))
     left = np.zeros(len(rows))
-    for outcome, color in OUTCOME_COLORS.items():
-        shares = np.array([counts.get(outcome, 0) / total for _, counts, total in rows])
-        axes.barh(range(len(rows)), shares, left=left, color=color, label=outcome)
+    for segment, color in segments.items():
+        shares = np.array([counts.get(segment, 0) / total for _, counts, total in rows])
+        if not shares.any():
+            continue  # the legend lists only what the chart shows
+        name = "completed, failed" if segment == Outcome.COMPLETED.value else segment
+        axes.barh(range(len(rows)), shares, left=left, color=color, label=name)
         left += shares
     axes.set_yticks(range(len(rows)), [label for label, _, _ in rows], fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 1)
     axes.set_xlabel("share of episodes")
-    axes.set_title("How episodes ended (AgentBench outcomes)")
+    axes.set_title("How episodes ended (success, then AgentBench outcomes of the failed)")
     axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _png(figure)
 

@@ -1,9 +1,12 @@
 """Benchmark reports: a markdown summary and a self-contained HTML page, for one run or several.
 
-Tables are built once as data (`Table`) and rendered to markdown and HTML, so both always say
-the same thing. The HTML embeds its plots as base64 PNG and links each component and episode to
-a trajectory view page (written next to the run by `coachgym.trajectories.viewer.write_view`).
-With several runs (before/after, `coachgym compare`) the same page adds a side-by-side table.
+Tables are built once as data (`Table`) and rendered to markdown and to HTML (the Jinja2
+template `templates/report.html`, autoescaped), so both always say the same thing. The HTML
+embeds its plots as base64 PNG and links each component to its trajectory index and each
+episode to its page (written next to the run by `coachgym.trajectories.viewer.write_view`). With
+several runs (before/after, `coachgym compare`) the same page adds a side-by-side table whose
+changes are in the unit of the values: percentage points for success rates, score units for the
+overall score.
 
 Components that did not run, or ran only partly, are listed under "Problems" and flagged in
 every table, and so are episodes that ended in `agent_error` or `env_error`; a report never shows
@@ -13,21 +16,22 @@ an overall score without saying it is partial. All run text is escaped; nothing 
 from __future__ import annotations
 
 import base64
-import html
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel
 
 from coachgym.benchmarks.metrics import ComponentMetrics, RunMetrics
 from coachgym.benchmarks.runner import RunResults, read_results
 from coachgym.trajectories.store import TrajectoryStore
-from coachgym.trajectories.viewer import write_view
+from coachgym.trajectories.viewer import episode_file, write_view
 
 MAX_EPISODE_ROWS = 1000
 Cell = str | tuple[str, str]  # text, or (text, link target)
+_TEMPLATES = Environment(loader=PackageLoader("coachgym.benchmarks", "templates"), autoescape=True)
 
 
 class Run(BaseModel):
@@ -70,9 +74,11 @@ def _success(component: ComponentMetrics) -> str:
     return f"{_pct(component.success_rate)} [{_pct(low)}, {_pct(high)}]"
 
 
-def _view(run: Run, component: str, out_dir: Path, anchor: str = "") -> str:
-    target = run.folder / "views" / f"{component}.html"
-    return os.path.relpath(target, out_dir) + (f"#{anchor}" if anchor else "")
+def _view(run: Run, component: str, out_dir: Path, trajectory_id: str | None = None) -> str:
+    """Link to a component's trajectory index, or to one episode's page in it."""
+    folder = run.folder / "views" / component
+    target = folder / (episode_file(trajectory_id) if trajectory_id else "index.html")
+    return Path(os.path.relpath(target, out_dir)).as_posix()
 
 
 # ---------------------------------------------------------------------------------- tables
@@ -100,6 +106,13 @@ def component_table(run: Run, out_dir: Path) -> Table:
     return Table(title=f"Per env suite: {run.label}", headers=headers, rows=rows)
 
 
+def _change(value: float | None, base: float | None, overall: bool) -> str:
+    """The change from the baseline in the values' unit: score units, or percentage points for rates."""
+    if value is None or base is None:
+        return ""
+    return f" ({value - base:+.3f})" if overall else f" ({100 * (value - base):+.1f} pp)"
+
+
 def comparison_table(runs: Sequence[Run]) -> Table:
     """Success per component side by side, with the change from the first run."""
     names: list[str] = []
@@ -121,8 +134,7 @@ def comparison_table(runs: Sequence[Run]) -> Table:
                 value = component.success_rate if component and component.episodes else None
                 text = _success(component) if component else "absent"
             base = value if index == 0 else base
-            delta = "" if index == 0 or value is None or base is None else f" ({value - base:+.3f})"
-            row.append(text + delta)
+            row.append(text + ("" if index == 0 else _change(value, base, name == "overall")))
         rows.append(row)
     return Table(title="Side by side (change vs the first run)", headers=["suite"] + [r.label for r in runs], rows=rows)
 
@@ -146,17 +158,6 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_cell(cell: Cell) -> str:
-    text, link = (cell, None) if isinstance(cell, str) else cell
-    return f"<a href='{html.escape(link)}'>{html.escape(text)}</a>" if link else html.escape(text)
-
-
-def _html_table(table: Table) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
-    body = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>" for row in table.rows)
-    return f"<h2>{html.escape(table.title)}</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def tables(runs: Sequence[Run], out_dir: Path) -> list[Table]:
     found = [summary_table(runs)] + ([comparison_table(runs)] if len(runs) > 1 else [])
     return found + [component_table(run, out_dir) for run in runs]
@@ -173,47 +174,23 @@ def render_markdown(runs: Sequence[Run], out_dir: Path) -> str:
     return "\n".join(parts)
 
 
-def _episodes_html(run: Run, out_dir: Path) -> str:
-    rows = []
-    for e in run.results.episodes[:MAX_EPISODE_ROWS]:
-        verdict = "ok" if e.success else "fail"
-        rows.append(f"<tr class='{verdict}'><td>{html.escape(e.component)}</td><td><a href='"
-                    f"{html.escape(_view(run, e.component, out_dir, e.trajectory_id))}'>{html.escape(e.task_id)}</a></td>"
-                    f"<td>{e.seed}</td><td>{verdict}</td><td>{e.outcome.value}</td><td>{e.steps}</td>"
-                    f"<td>{e.reward:.2f}</td><td>{html.escape(e.error or '')}</td></tr>")
-    more = len(run.results.episodes) - MAX_EPISODE_ROWS
-    note = f"<p>{more} more episodes not listed.</p>" if more > 0 else ""
-    return (f"<details><summary>Episodes of {html.escape(run.label)} ({len(run.results.episodes)})</summary>"
-            "<table><thead><tr><th>suite</th><th>task</th><th>seed</th><th>result</th><th>outcome</th><th>steps</th>"
-            f"<th>reward</th><th>error</th></tr></thead><tbody>{''.join(rows)}</tbody></table>{note}</details>")
-
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;font-size:.9em}
-th{background:#f0f0f0}.ok td:nth-child(4){color:#0a7a2f}.fail td:nth-child(4){color:#b3261e}
-.problems{background:#fdecea;border:1px solid #b3261e;padding:.5em 1em;border-radius:6px}
-figure{display:inline-block;margin:.5em}figure img{max-width:100%;border:1px solid #ddd}
-"""
+def _episode_rows(run: Run, out_dir: Path) -> list[dict]:
+    return [{"component": e.component, "task_id": e.task_id, "link": _view(run, e.component, out_dir, e.trajectory_id),
+             "seed": e.seed, "verdict": "ok" if e.success else "fail", "outcome": e.outcome.value, "steps": e.steps,
+             "reward": e.reward, "error": e.error or ""} for e in run.results.episodes[:MAX_EPISODE_ROWS]]
 
 
 def render_html(runs: Sequence[Run], out_dir: Path) -> str:
     from coachgym.benchmarks.plots import PLOTS
 
     runs_for_plots = [(run.label, run.results) for run in runs]
-    figures = "".join(
-        f"<figure><img class='plot' alt='{html.escape(title)}' src='data:image/png;base64,"
-        f"{base64.b64encode(draw(runs_for_plots)).decode('ascii')}'><figcaption>{html.escape(title)}</figcaption></figure>"
-        for title, draw in PLOTS.items())
-    issues = problems(runs)
-    warning = ("<div class='problems'><h2>Problems</h2><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in issues)
-               + "</ul></div>") if issues else ""
-    summary, *details = (_html_table(t) for t in tables(runs, out_dir))
-    body = "".join(details) + "".join(_episodes_html(r, out_dir) for r in runs)
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>coachgym benchmark report</title>"
-            f"<style>{_STYLE}</style></head><body><h1>coachgym benchmark report</h1>{warning}{summary}{figures}{body}"
-            "<p>Overall score: mean over suites of success rate / reference score (AgentBench normalisation); "
-            "intervals are 95% percentile bootstraps over episodes.</p></body></html>")
+    figures = [{"title": title, "png": base64.b64encode(draw(runs_for_plots)).decode("ascii")}
+               for title, draw in PLOTS.items()]
+    summary, *details = tables(runs, out_dir)
+    episodes = [{"label": run.label, "total": len(run.results.episodes), "rows": _episode_rows(run, out_dir)}
+                for run in runs]
+    return _TEMPLATES.get_template("report.html").render(problems=problems(runs), summary=summary, figures=figures,
+                                                         details=details, episodes=episodes)
 
 
 def write_views(run: Run) -> None:
@@ -222,7 +199,7 @@ def write_views(run: Run) -> None:
         store = TrajectoryStore(run.folder / status.name)
         if store.path.exists():
             trajectories, _ = store.load()
-            write_view(trajectories, store.folder, run.folder / "views" / f"{status.name}.html",
+            write_view(trajectories, store.folder, run.folder / "views" / status.name,
                        title=f"{run.label}: {status.name}")
 
 

@@ -1,80 +1,87 @@
-"""A self-contained HTML page of trajectories: each step's screenshot, observation and action.
+"""HTML pages of trajectories: an index of episodes and one page per episode.
 
-Self-contained means screenshots are embedded (base64), so the page can be mailed or attached
-to a report and still show everything. It must not execute or trust trajectory text: all of it
-is HTML-escaped.
+The index lists every episode with its task, agent, outcome and result; it filters them in the
+browser (task, outcome, success, agent), counts what is shown, and plots success per task for
+the shown episodes. Each row links to the episode's page: every step's screenshot, observation,
+action and error, then the final observation and how the episode ended.
+
+Screenshots stay files: pages refer to the store's images by relative path instead of embedding
+them, so a run of thousands of episodes opens quickly; keep the view folder beside its store (or
+copy both together). The pages are Jinja2 templates shipped with the package, autoescaped: no
+trajectory text is executed or trusted.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import hashlib
+import os
+import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
 
 from coachgym.trajectories.records import Trajectory
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
-.ep{border:1px solid #ccc;border-radius:8px;margin:1em 0;padding:.5em 1em}
-.ok{color:#0a7a2f}.fail{color:#b3261e}
-.step{display:flex;gap:1em;border-top:1px dashed #ddd;padding:.5em 0}
-.step img{max-width:320px;max-height:480px;border:1px solid #999}
-pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.5em;margin:.2em 0;max-height:24em;overflow:auto}
-.act{background:#eef4ff}.err{background:#fdecea}
-nav a{margin-right:.8em}
-"""
+_TEMPLATES = Environment(loader=PackageLoader("coachgym.trajectories", "templates"), autoescape=True)
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+FACETS = {"task": "task_id", "outcome": "outcome", "success": "result", "agent": "agent"}
 
 
-def _image_tag(store_folder: Path, relative: str | None) -> str:
+def episode_file(trajectory_id: str) -> str:
+    """The episode page's path inside a view folder (ids that are not file-name safe are hashed)."""
+    name = trajectory_id if _SAFE_ID.fullmatch(trajectory_id) else hashlib.sha1(trajectory_id.encode()).hexdigest()
+    return f"episodes/{name}.html"
+
+
+def _row(trajectory: Trajectory) -> dict[str, Any]:
+    return {"id": trajectory.id, "href": episode_file(trajectory.id), "task_id": trajectory.task_id,
+            "env": trajectory.env, "agent": trajectory.agent, "seed": trajectory.seed,
+            "outcome": trajectory.outcome.value, "result": "success" if trajectory.success else "failure",
+            "reward": trajectory.reward, "steps": len(trajectory.steps), "duration_s": trajectory.duration_s,
+            "error": str(trajectory.metadata.get("error", "")).splitlines()[0] if trajectory.metadata.get("error")
+            else ""}
+
+
+def _image(store_folder: Path, relative: str | None, page_dir: Path) -> dict[str, str] | None:
     if not relative:
-        return ""
+        return None
     path = store_folder / relative
-    if not path.exists():
-        return f"<p class='err'>missing image {html.escape(relative)}</p>"
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"<img alt='step screenshot' src='data:image/png;base64,{data}'>"
+    return {"src": Path(os.path.relpath(path, page_dir)).as_posix(), "name": relative, "missing": not path.exists()}
 
 
-def _episode(trajectory: Trajectory, store_folder: Path) -> str:
-    verdict = "ok" if trajectory.success else "fail"
-    parts = [
-        f"<div class='ep' id='{html.escape(trajectory.id)}'>",
-        f"<h2 class='{verdict}'>{html.escape(trajectory.task_id)} — {'success' if trajectory.success else 'failure'}"
-        f" (reward {trajectory.reward:.2f}, {trajectory.outcome.value}, {len(trajectory.steps)} steps)</h2>",
-        f"<p><b>env</b> {html.escape(trajectory.env)} · <b>agent</b> {html.escape(trajectory.agent)} · "
-        f"<b>seed</b> {trajectory.seed}</p><p><b>goal</b> {html.escape(trajectory.goal)}</p>",
-    ]
-    for step in trajectory.steps:
-        error = f"<pre class='err'>{html.escape(step.action_error)}</pre>" if step.action_error else ""
-        parts.append(
-            f"<div class='step'>{_image_tag(store_folder, step.image)}<div style='flex:1'>"
-            f"<b>step {step.index}</b><pre>{html.escape(step.observation)}</pre>"
-            f"<pre class='act'>{html.escape(step.action)}</pre>{error}</div></div>"
-        )
-    if trajectory.final_observation is not None:
-        parts.append(f"<div class='step'><div style='flex:1'><b>final</b><pre>"
-                     f"{html.escape(trajectory.final_observation)}</pre></div></div>")
-    if trajectory.metadata.get("error"):  # why an errored episode ended, with the traceback when recorded
-        detail = trajectory.metadata.get("traceback") or trajectory.metadata["error"]
-        parts.append(f"<div class='step'><div style='flex:1'><b>error</b><pre class='err'>"
-                     f"{html.escape(str(detail))}</pre></div></div>")
-    parts.append("</div>")
-    return "\n".join(parts)
+def render_index(trajectories: Sequence[Trajectory], title: str = "coachgym trajectories") -> str:
+    rows = [_row(t) for t in trajectories]
+    facets = {name: sorted(Counter(row[key] for row in rows).items()) for name, key in FACETS.items()}
+    return _TEMPLATES.get_template("index.html").render(title=title, rows=rows, facets=facets,
+                                                        successes=sum(t.success for t in trajectories))
 
 
-def render_view(trajectories: Sequence[Trajectory], store_folder: Path, title: str = "coachgym trajectories") -> str:
-    links = " ".join(
-        f"<a class='{'ok' if t.success else 'fail'}' href='#{html.escape(t.id)}'>{html.escape(t.task_id)}</a>"
-        for t in trajectories
-    )
-    body = "\n".join(_episode(t, store_folder) for t in trajectories)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p>{len(trajectories)} episodes</p><nav>{links}</nav>{body}</body></html>")
+def render_episode(trajectory: Trajectory, store_folder: Path, page_dir: Path, title: str = "coachgym trajectories",
+                   previous: Trajectory | None = None, following: Trajectory | None = None) -> str:
+    """One episode's page; image paths are relative to `page_dir`, the folder the page is written to."""
+    steps = [{"step": step, "image": _image(store_folder, step.image, page_dir)} for step in trajectory.steps]
+    error = trajectory.metadata.get("traceback") or trajectory.metadata.get("error")
+    neighbours = {"previous": previous, "following": following}
+    links = {k: Path(episode_file(t.id)).name if t else None for k, t in neighbours.items()}
+    return _TEMPLATES.get_template("episode.html").render(
+        title=title, t=trajectory, row=_row(trajectory), steps=steps, error=error, links=links,
+        evaluation=trajectory.metadata.get("evaluation"))
 
 
-def write_view(trajectories: Sequence[Trajectory], store_folder: Path, out: Path, title: str = "coachgym trajectories") -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_view(trajectories, Path(store_folder), title), encoding="utf-8")
-    return out
+def write_view(trajectories: Sequence[Trajectory], store_folder: Path, out_dir: Path,
+               title: str = "coachgym trajectories") -> Path:
+    """Write `out_dir/index.html` and one page per episode under `out_dir/episodes/`; return the index."""
+    out_dir, store_folder = Path(out_dir), Path(store_folder)
+    pages = out_dir / "episodes"
+    pages.mkdir(parents=True, exist_ok=True)
+    for position, trajectory in enumerate(trajectories):
+        previous = trajectories[position - 1] if position else None
+        following = trajectories[position + 1] if position + 1 < len(trajectories) else None
+        page = render_episode(trajectory, store_folder, pages, title, previous, following)
+        (out_dir / episode_file(trajectory.id)).write_text(page, encoding="utf-8")
+    index = out_dir / "index.html"
+    index.write_text(render_index(trajectories, title), encoding="utf-8")
+    return index

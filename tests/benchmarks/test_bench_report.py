@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from bench_browser import assert_plots_shown, render
 
 from coachgym.benchmarks.metrics import compute_metrics
-from coachgym.benchmarks.plots import OUTCOME_COLORS
+from coachgym.benchmarks.plots import OUTCOME_COLORS, SUCCESS_COLOR, outcome_breakdown
 from coachgym.benchmarks.report import write_report
 from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult, read_results
 from coachgym.cli import app
@@ -31,14 +33,15 @@ def test_html_report_renders_with_plots_and_trajectory_links(comparison, tmp_pat
     assert shown["links"]
     for link in shown["links"]:
         assert (page_path.parent / link.split("#")[0]).resolve().exists()
-    assert "/views/guess.html#" in shown["landed"]
+    assert "/views/guess/episodes/" in shown["landed"]
 
 
 def test_markdown_report_compares_runs(comparison):
     markdown = comparison[0].read_text()
     assert "| scripted | scripted | guess | 1.000 [1.000, 1.000] | 100.0% | 8 |" in markdown
-    assert "(-1.000)" in markdown  # random vs the scripted baseline, per suite and overall
-    assert "/scripted/views/guess.html)" in markdown
+    assert "(-100.0 pp)" in markdown  # random vs the scripted baseline: success rates change in points
+    assert "(-1.000)" in markdown  # and the overall score in score units
+    assert "/scripted/views/guess/index.html)" in markdown
     assert "Problems" not in markdown
 
 
@@ -46,10 +49,10 @@ def test_compare_and_report_commands(guess_runs, tmp_path):
     runner = CliRunner()
     compared = runner.invoke(app, ["compare", str(guess_runs["scripted"]), str(guess_runs["random"])])
     assert compared.exit_code == 0, compared.output
-    assert "-1.000" in compared.output and "overall" in compared.output
+    assert "-100.0 pp" in compared.output and "-1.000" in compared.output and "overall" in compared.output
     reported = runner.invoke(app, ["report", str(guess_runs["random"])])
     assert reported.exit_code == 0, reported.output
-    assert (guess_runs["random"] / "report.html").exists() and (guess_runs["random"] / "views" / "guess.html").exists()
+    assert (guess_runs["random"] / "report.html").exists() and (guess_runs["random"] / "views" / "guess" / "index.html").exists()
 
 
 def test_report_cli_errors_are_one_line(guess_runs, tmp_path, one_line_error):
@@ -112,3 +115,18 @@ def test_results_written_before_agent_error_existed_still_load_and_render(guess_
 
 def test_every_outcome_has_a_plot_colour():
     assert set(OUTCOME_COLORS) == {outcome.value for outcome in Outcome}
+
+
+def _colours(png: bytes) -> set[str]:
+    return {"#%02x%02x%02x" % rgb for _, rgb in Image.open(io.BytesIO(png)).convert("RGB").getcolors(1 << 20)}
+
+
+def test_outcome_chart_tells_succeeded_from_failed_completed_episodes(guess_runs):
+    results = read_results(guess_runs["scripted"])
+    assert all(e.success and e.outcome is Outcome.COMPLETED for e in results.episodes)
+    half = results.model_copy(update={"episodes": [e.model_copy(update={"success": i % 2 == 0})
+                                                   for i, e in enumerate(results.episodes)]})
+    completed = OUTCOME_COLORS[Outcome.COMPLETED.value]
+    all_succeeded = _colours(outcome_breakdown([("scripted", results)]))
+    assert SUCCESS_COLOR in all_succeeded and completed not in all_succeeded
+    assert {SUCCESS_COLOR, completed} <= _colours(outcome_breakdown([("half", half)]))
