@@ -37,7 +37,7 @@ def test_collect_stats_export_view(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert export.returncode == 0 and len(rows) == 8 and rows[0]["conversations"][0]["from"] == "system"
     assert run("traj", "export", str(out), "--out", str(tmp_path / "ds")).returncode == 0
-    assert run("traj", "view", str(out)).returncode == 0 and (out / "view.html").exists()
+    assert run("traj", "view", str(out)).returncode == 0 and (out / "view" / "index.html").exists()
     missing = run("traj", "stats", str(tmp_path / "nowhere"))
     assert missing.returncode != 0 and "run `coachgym collect` first" in missing.stderr + missing.stdout
 
