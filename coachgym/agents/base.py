@@ -1,7 +1,7 @@
 """The agent contract the rollout loop relies on.
 
 An agent is told which task an episode is about (`start_episode`), then maps each observation
-dict to an `AgentOutput`. LM agents keep their own chat history and report exactly what they were
+dict to an `AgentOutput`, and at the end hears how the episode ended (`end_episode`). LM agents keep their own chat history and report exactly what they were
 fed: the user-turn text (`prompt`), the full chat `messages` (images as `{"type": "image", "step": j}`
 parts), which earlier observations were kept in full (`context`), and the prompt token ids when they
 tokenized locally. They also report the token ids and log-probs they sampled, so training never
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from coachgym.envs.core import Task
+from coachgym.envs.core import Outcome, Task
 
 
 class ContextLimitExceeded(Exception):
@@ -39,6 +39,17 @@ class AgentOutput(BaseModel):
     usage: dict[str, int] = {}
 
 
+class EpisodeEnd(BaseModel):
+    """How an episode ended, as the rollout tells the agent."""
+
+    outcome: Outcome
+    success: bool
+    reward: float
+    steps: int
+    final_text: str | None = Field(default=None, description="What the env answered to the last action.")
+    error: str | None = Field(default=None, description="Why an errored episode ended.")
+
+
 class Agent(ABC):
     #: Spec string identifying the agent in trajectories and resume keys (e.g. "scripted").
     name: str = "agent"
@@ -54,6 +65,9 @@ class Agent(ABC):
     @abstractmethod
     def act(self, observation: dict[str, Any]) -> AgentOutput:
         """Return the next action for this observation."""
+
+    def end_episode(self, observation: dict[str, Any], end: EpisodeEnd) -> None:
+        """Hear how the episode ended, with the last observation (a person is shown it; models need not)."""
 
     def reseed(self, seed: int) -> None:
         """Make the coming episode's sampling reproducible from `seed` (no-op for deterministic agents)."""

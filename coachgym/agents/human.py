@@ -2,12 +2,13 @@
 
 Both record exactly what a model agent would: the same prompts (`prompts.prompt_builder`), the
 same action vocabulary, the same `Trajectory` records. On the web page the person sees the live
-screenshot; a click on it becomes the env's own pointer action (the vocabulary's action with
-`x` and `y` arguments, e.g. the phone's `click(x=.., y=..)` or the browser's `click_xy(x=.., y=..)`),
-buttons are generated for every action whose arguments are all optional or have fixed choices,
-a text box types into the focused field when the env has such an action, and any other action
-can be written in the vocabulary's own syntax. The page only produces action text; the env
-parses and validates it as it would a model's output.
+screenshot, scaled to the window; a click on it becomes one of the env's pointer actions (those
+with `x` and `y` arguments: the phone's `click`, `long_press`, `double_tap` and `swipe <direction>`,
+the browser's `click_xy`), chosen on the page. Buttons are generated for every other action whose
+required arguments have fixed choices, a text box types into the focused field when the env has
+such an action, and any other action can be written in the vocabulary's own syntax. When the
+episode ends the page shows its result. The page only produces action text; the env parses and
+validates it as it would a model's output.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import itertools
 import queue
 import sys
 import threading
+import time
 from importlib import resources
 from typing import Any, TextIO
 
@@ -25,7 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 from PIL import Image
 from pydantic import BaseModel
 
-from coachgym.agents.base import AgentOutput
+from coachgym.agents.base import AgentOutput, EpisodeEnd
 from coachgym.agents.scripted import PromptedAgent
 from coachgym.envs.actions import ActionError, ActionSet, ActionSpec
 from coachgym.envs.core import Task
@@ -84,11 +86,29 @@ class TerminalHumanAgent(_PromptedHuman):
 
 
 # --------------------------------------------------------------------------- web page
-def pointer_spec(actions: ActionSet) -> ActionSpec | None:
-    """The action a click on the screenshot becomes: one taking `x` and `y` (a `click` first)."""
-    candidates = [s for s in actions.specs.values() if {"x", "y"} <= {a.name for a in s.args}]
-    candidates.sort(key=lambda s: (not s.name.startswith(("click", "tap")), len(s.args)))
-    return candidates[0] if candidates else None
+def _choices(spec: ActionSpec, skip: set[str]) -> list[dict[str, Any]] | None:
+    """Every way to fill the required arguments not in `skip` from their fixed choices (None: some have none)."""
+    required = [a for a in spec.args if not a.optional and a.name not in skip]
+    if spec.block or any(a.choices is None for a in required):
+        return None
+    return [dict(zip([a.name for a in required], values)) for values in itertools.product(*[a.choices for a in required])]
+
+
+def _points(spec: ActionSpec) -> bool:
+    return {"x", "y"} <= {a.name for a in spec.args}
+
+
+def pointer_modes(actions: ActionSet) -> list[dict[str, Any]]:
+    """What a click on the screenshot can do: each action taking `x` and `y`, its other arguments fixed.
+
+    A click-like action comes first (the page's default); e.g. the phone's click, long_press,
+    double_tap and one swipe per direction, or the browser's click_xy.
+    """
+    modes = []
+    for spec in sorted(filter(_points, actions.specs.values()), key=lambda s: not s.name.startswith(("click", "tap"))):
+        for fixed in _choices(spec, {"x", "y"}) or []:
+            modes.append({"label": " ".join([spec.name, *map(str, fixed.values())]), "name": spec.name, "args": fixed})
+    return modes
 
 
 def typing_spec(actions: ActionSet) -> ActionSpec | None:
@@ -101,29 +121,36 @@ def typing_spec(actions: ActionSet) -> ActionSpec | None:
 
 
 def button_actions(actions: ActionSet) -> list[dict[str, str]]:
-    """One button per action whose required arguments all have fixed choices (or none)."""
+    """One button per action that needs no point and whose required arguments all have fixed choices.
+
+    Actions that take `x`/`y` are left to clicks on the screenshot: without a point (or an element)
+    the env would reject them.
+    """
     buttons = []
     for spec in actions.specs.values():
-        required = [a for a in spec.args if not a.optional]
-        if spec.block or any(a.choices is None for a in required):
-            continue
-        for values in itertools.product(*[a.choices for a in required]):
-            label = " ".join([spec.name, *map(str, values)])
-            buttons.append({"label": label, "action": actions.format(spec.name, **dict(zip([a.name for a in required], values)))})
+        for fixed in [] if _points(spec) else _choices(spec, set()) or []:
+            buttons.append({"label": " ".join([spec.name, *map(str, fixed.values())]),
+                            "action": actions.format(spec.name, **fixed)})
     return buttons
 
 
 class ActionBody(BaseModel):
     x: int | None = None
     y: int | None = None
+    mode: str | None = None  # a pointer mode's label (default: the first)
     text: str | None = None
     typed: str | None = None
 
 
 class WebHumanAgent(_PromptedHuman):
-    """Serves a page at `url` showing the live screen; each `act` waits for the person's action."""
+    """Serves a page at `url` showing the live screen; each `act` waits for the person's action.
+
+    `close` waits (up to `linger_s`) until a page that is still polling has shown the episode's
+    result, then stops the server.
+    """
 
     name = "human-web"
+    linger_s = 5.0
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, timeout_s: float | None = None):
         from coachgym.envs.server import ThreadedServer
@@ -133,9 +160,11 @@ class WebHumanAgent(_PromptedHuman):
         self._actions: queue.Queue[str] = queue.Queue()
         self._lock = threading.Lock()
         self._state: dict[str, Any] = {"version": 0, "waiting": False, "done": False, "goal": "", "text": "",
-                                       "step": 0, "buttons": [], "vocabulary": "", "can_type": False,
-                                       "has_screenshot": False}
+                                       "step": 0, "buttons": [], "modes": [], "vocabulary": "", "can_type": False,
+                                       "has_screenshot": False, "result": None}
         self._png = b""
+        self._polled_at = 0.0  # when a page last asked for the state
+        self._result_shown = threading.Event()
         self._server = ThreadedServer(self._build_app(), host, port)
         self.url = self._server.url
 
@@ -149,7 +178,11 @@ class WebHumanAgent(_PromptedHuman):
 
         @app.get("/state")
         def state() -> dict[str, Any]:
-            return self._state
+            current = self._state
+            self._polled_at = time.monotonic()
+            if current["result"] is not None:
+                self._result_shown.set()
+            return current
 
         @app.get("/screenshot.png")
         def screenshot() -> Response:
@@ -169,10 +202,13 @@ class WebHumanAgent(_PromptedHuman):
 
     def _action_text(self, body: ActionBody) -> str:
         if body.x is not None and body.y is not None:
-            spec = pointer_spec(self.actions)
-            if spec is None:
+            modes = {mode["label"]: mode for mode in pointer_modes(self.actions)}
+            if not modes:
                 raise HTTPException(400, "This env has no pointer action; write the action in the text box.")
-            return self.actions.format(spec.name, x=body.x, y=body.y)
+            mode = modes.get(body.mode or next(iter(modes)))
+            if mode is None:
+                raise HTTPException(400, f"Unknown click mode {body.mode!r}; pick one of: {', '.join(modes)}.")
+            return self.actions.format(mode["name"], **mode["args"], x=body.x, y=body.y)
         if body.typed is not None:
             spec = typing_spec(self.actions)
             if spec is None:
@@ -184,27 +220,40 @@ class WebHumanAgent(_PromptedHuman):
 
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
         super().start_episode(task, env_info)
+        self._result_shown.clear()
         with self._lock:
             self._state = self._state | {"goal": task.goal, "buttons": button_actions(self.actions), "done": False,
-                                         "vocabulary": env_info["actions"], "can_type": typing_spec(self.actions) is not None}
+                                         "modes": [mode["label"] for mode in pointer_modes(self.actions)],
+                                         "vocabulary": env_info["actions"], "result": None,
+                                         "can_type": typing_spec(self.actions) is not None}
 
     def act(self, observation: dict[str, Any]) -> AgentOutput:
         prompt = self._prompt(observation)
-        shot = observation.get("screenshot")
-        if shot is not None:
-            buffer = io.BytesIO()
-            Image.fromarray(shot).save(buffer, format="PNG", compress_level=1)
-            self._png = buffer.getvalue()
-        with self._lock:
-            self._state = self._state | {"version": self._state["version"] + 1, "waiting": True, "text": observation["text"],
-                                         "step": observation.get("step", 0), "has_screenshot": shot is not None}
+        self._show(observation, waiting=True)
         try:
             text = self._actions.get(timeout=self.timeout_s)
         except queue.Empty:
             raise TimeoutError(f"No action from the page at {self.url} within {self.timeout_s}s.") from None
         return AgentOutput(text=text, prompt=prompt)
 
+    def end_episode(self, observation: dict[str, Any], end: EpisodeEnd) -> None:
+        self._show(observation, waiting=False, result=end.model_dump(mode="json"))
+
+    def _show(self, observation: dict[str, Any], waiting: bool, result: dict[str, Any] | None = None) -> None:
+        shot = observation.get("screenshot")
+        if shot is not None:
+            buffer = io.BytesIO()
+            Image.fromarray(shot).save(buffer, format="PNG", compress_level=1)
+            self._png = buffer.getvalue()
+        with self._lock:
+            self._state = self._state | {"version": self._state["version"] + 1, "waiting": waiting,
+                                         "text": observation["text"], "step": observation.get("step", 0),
+                                         "has_screenshot": shot is not None, "done": result is not None,
+                                         "result": result}
+
     def close(self) -> None:
         with self._lock:
-            self._state = self._state | {"waiting": False, "done": True}
+            self._state = self._state | {"waiting": False}
+        if self._state["result"] is not None and time.monotonic() - self._polled_at < 2.0:
+            self._result_shown.wait(self.linger_s)  # a page is watching: let it show the result first
         self._server.stop()

@@ -11,6 +11,9 @@ The agent is reseeded with the episode seed, so a sampled episode is reproducibl
 each recorded `Step` with the agent's full `AgentOutput` (exact chat messages, prompt token ids),
 for in-process consumers such as on-policy training; the stored record keeps only the compact
 `Step.context` from which `coachgym.agents.history.step_messages` rebuilds those messages.
+
+Once the episode has its verdict the agent hears it (`Agent.end_episode`), so a person playing on
+a page sees the result.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
+from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded, EpisodeEnd
 from coachgym.envs.core import Outcome
 from coachgym.trajectories.records import Step, Trajectory
 from coachgym.trajectories.store import TrajectoryStore
@@ -105,6 +108,15 @@ def run_episode(
     trajectory.invalid_actions = base.invalid_actions
     trajectory.usage = usage
     trajectory.duration_s = time.time() - started
+    end = EpisodeEnd(outcome=trajectory.outcome, success=trajectory.success, reward=trajectory.reward,
+                     steps=len(trajectory.steps), final_text=trajectory.final_observation,
+                     error=trajectory.metadata.get("error"))
+    try:
+        agent.end_episode(observation, end)
+    except Exception as error:  # noqa: BLE001 - the verdict stands; the agent's fault is noted
+        if raise_agent_errors:
+            raise
+        trajectory.metadata["end_episode_error"] = f"{type(error).__name__}: {error}"
     return trajectory
 
 
