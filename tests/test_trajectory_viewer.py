@@ -1,6 +1,6 @@
 """The trajectory viewer in real headless Chromium: an index of a 1,000-episode run (filters, counts,
 success by task) that opens in under 2 s, and episode pages whose screenshots are files drawn at
-their own aspect ratio; plus the templates shipping in the built wheel."""
+their own aspect ratio; plus the viewer's and the report's templates shipping in the built wheel."""
 
 from __future__ import annotations
 
@@ -141,9 +141,11 @@ def test_templates_ship_in_the_wheel_and_render_from_the_installed_package(store
     script = ("import json, sys; from pathlib import Path; import coachgym.trajectories.viewer as v; "
               "from coachgym.trajectories.store import TrajectoryStore; "
               "index = v.write_view(TrajectoryStore(sys.argv[1]).load()[0], Path(sys.argv[1]), Path(sys.argv[2])); "
-              "print(json.dumps([v.__file__, index.read_text()]))")
+              "from coachgym.benchmarks.report import _TEMPLATES as report; "
+              "print(json.dumps([v.__file__, report.get_template('report.html').filename, index.read_text()]))")
     done = subprocess.run([sys.executable, "-c", script, str(store.folder), str(tmp_path / "view")], cwd=tmp_path,
                           env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    module, page = json.loads(done.stdout)
-    assert module.startswith(str(installed)) and "phone-settings-wifi-off" in page
+    module, report, page = json.loads(done.stdout)
+    assert module.startswith(str(installed)) and report.startswith(str(installed))
+    assert "phone-settings-wifi-off" in page

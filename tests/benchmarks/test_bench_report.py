@@ -130,3 +130,9 @@ def test_outcome_chart_tells_succeeded_from_failed_completed_episodes(guess_runs
     all_succeeded = _colours(outcome_breakdown([("scripted", results)]))
     assert SUCCESS_COLOR in all_succeeded and completed not in all_succeeded
     assert {SUCCESS_COLOR, completed} <= _colours(outcome_breakdown([("half", half)]))
+
+
+def test_html_report_escapes_run_text(guess_runs, tmp_path):
+    _, page = write_report([guess_runs["random"]], tmp_path, labels=["<script>alert(1)</script>"])
+    text = page.read_text()
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
