@@ -1,11 +1,12 @@
 """The agent contract the rollout loop relies on.
 
 An agent is told which task an episode is about (`start_episode`), then maps each observation
-dict to an `AgentOutput`, and at the end hears how the episode ended (`end_episode`). LM agents keep their own chat history and report exactly what they were
+dict to an `AgentOutput`. LM agents keep their own chat history and report exactly what they were
 fed: the user-turn text (`prompt`), the full chat `messages` (images as `{"type": "image", "step": j}`
 parts), which earlier observations were kept in full (`context`), and the prompt token ids when they
 tokenized locally. They also report the token ids and log-probs they sampled, so training never
-re-tokenizes sampled text. This module defines the contract only; it must not import model code.
+re-tokenizes sampled text. At the end the agent hears how the episode ended (`end_episode`).
+This module defines the contract only; it must not import model code.
 """
 
 from __future__ import annotations

@@ -91,7 +91,8 @@ def _choices(spec: ActionSpec, skip: set[str]) -> list[dict[str, Any]] | None:
     required = [a for a in spec.args if not a.optional and a.name not in skip]
     if spec.block or any(a.choices is None for a in required):
         return None
-    return [dict(zip([a.name for a in required], values)) for values in itertools.product(*[a.choices for a in required])]
+    names = [a.name for a in required]
+    return [dict(zip(names, values)) for values in itertools.product(*[a.choices for a in required])]
 
 
 def _points(spec: ActionSpec) -> bool:

@@ -52,7 +52,8 @@ def test_compare_and_report_commands(guess_runs, tmp_path):
     assert "-100.0 pp" in compared.output and "-1.000" in compared.output and "overall" in compared.output
     reported = runner.invoke(app, ["report", str(guess_runs["random"])])
     assert reported.exit_code == 0, reported.output
-    assert (guess_runs["random"] / "report.html").exists() and (guess_runs["random"] / "views" / "guess" / "index.html").exists()
+    assert (guess_runs["random"] / "report.html").exists()
+    assert (guess_runs["random"] / "views" / "guess" / "index.html").exists()
 
 
 def test_report_cli_errors_are_one_line(guess_runs, tmp_path, one_line_error):
