@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import signal
@@ -12,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
@@ -150,9 +150,10 @@ def test_agent_that_raises_is_agent_error_in_results_terminal_and_report(tmp_pat
     assert [e.outcome for e in results.episodes] == [Outcome.AGENT_ERROR] * 3
     assert results.metrics.components[0].outcomes["agent_error"] == 3
     page = (out / "report.html").read_text()
-    problems_box = page[page.index("<div class='problems'>"):]
-    assert html.escape(f"broken: {line}") in problems_box[:problems_box.index("</div>")]
-    assert "in act" in (out / "views" / "guess.html").read_text()  # the episode page shows the traceback
+    problems_box = page[page.index('<div class="problems">'):]
+    assert str(escape(f"broken: {line}")) in problems_box[:problems_box.index("</div>")]
+    episode_pages = list((out / "views" / "guess" / "episodes").glob("*.html"))
+    assert len(episode_pages) == 3 and all("in act" in p.read_text() for p in episode_pages)  # with the traceback
     logged = []
     with pytest.raises(UserError, match="of the quickstart's 'model' run .*plays the failed episodes again"):
         check_runs({"model": out}, out / "report.html", log=logged.append)
