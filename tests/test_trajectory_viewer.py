@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from coachgym.agents import make_agent
-from coachgym.envs.core import Outcome
 from coachgym.envs.browser.session import shared_browser
+from coachgym.envs.core import Outcome
 from coachgym.envs.registry import make
 from coachgym.trajectories.rollout import run_episode
 from coachgym.trajectories.store import TrajectoryStore
@@ -48,7 +48,7 @@ def big_run(store):
         base = originals[i % 2]
         episodes.append(base.model_copy(update={
             "id": f"ep{i:04d}", "task_id": f"{base.task_id}-{i % 25}", "agent": AGENTS[i % 4],
-            "success": i % 3 != 0, "outcome": Outcome.COMPLETED if i % 3 != 1 else Outcome.TASK_LIMIT_REACHED}))
+            "success": i % 3 == 2, "outcome": Outcome.COMPLETED if i % 3 != 1 else Outcome.TASK_LIMIT_REACHED}))
     return episodes
 
 
@@ -60,8 +60,8 @@ def test_index_of_1000_episodes_opens_in_under_2s_and_filters(store, big_run, tm
     assert "base64" not in index.read_text() and index.stat().st_size < 2_000_000
     page = shared_browser.get().new_page(viewport={"width": 1400, "height": 900})
     try:
-        opens = []  # seconds from navigation to filters and plot ready; the best of 3 discounts a busy machine
-        for _ in range(3):
+        opens = []  # seconds from navigation to filters and plot ready; the best of 5 discounts a busy machine
+        for _ in range(5):
             started = time.perf_counter()
             page.goto(index.as_uri())
             page.wait_for_selector("body[data-ready=yes]")
