@@ -23,6 +23,9 @@ ALIASES = {"sms": "Messages", "text": "Messages", "phonebook": "Contacts", "peop
            "shopping": "Shop", "store": "Shop", "notepad": "Notes", "keep": "Notes", "agenda": "Calendar"}
 
 SCROLL_ROWS = 5
+SYSTEM_PACKAGE = "com.android.systemui"
+LAUNCHER_PACKAGE = "com.android.launcher3"
+HOME_STYLES = {"bg", "clock", "body_light", "appicon", "dock", "search"}
 
 
 class Dialog:
@@ -125,6 +128,8 @@ class Device:
             layout = Layout(view, KEYBOARD_TOP if self.keyboard_open else NAV_TOP)
             app.build(layout, view)
             title = view.app if view.page == "main" else f"{view.app} › {app.title(view)}"
+            for node in layout.nodes:
+                node.package = app.package
             nodes += layout.nodes
             if self.keyboard_open:
                 nodes += system.keyboard(self.type_key, self.shift)
@@ -142,6 +147,9 @@ class Device:
         if self.dialog is not None:
             modal_from, title = len(nodes), f"Dialog: {self.dialog.title}"
             nodes += system.dialog(self.dialog, self._dismiss)
+        for node in nodes:
+            node.package = node.package or (LAUNCHER_PACKAGE if view is None and node.style in HOME_STYLES
+                                            else SYSTEM_PACKAGE)
         return Screen(title=title, nodes=nodes, modal_from=modal_from)
 
     def _dismiss(self) -> None:
@@ -152,7 +160,7 @@ class Device:
         if node.field is not None:
             assert self.view is not None
             self.view.focus = node.field
-            return f"Focused the text field {node.desc!r}; the keyboard is open."
+            return f"Focused the text field {node.hint or node.text!r}; the keyboard is open."
         if node.on_slide is not None:
             node.on_slide(fraction)
             return f"Set {node.desc} to {round(fraction * 100)}%."

@@ -15,12 +15,14 @@ import numpy as np
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task
+from coachgym.envs.phone import androidworld
 from coachgym.envs.phone.actions import PHONE_ACTIONS, target_point
+from coachgym.envs.phone.androidworld import ANDROIDWORLD_ACTIONS
 from coachgym.envs.phone.device import Device
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.render import Renderer
 from coachgym.envs.phone.state import PhoneState
-from coachgym.envs.phone.ui import LOGICAL_H, Node, Scale, box_center, format_elements
+from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Node, Scale, box_center, format_elements
 from coachgym.envs.phone.world import build_state
 
 
@@ -44,12 +46,23 @@ class PhoneEnv(AgentEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, *args: Any, screenshot_height: int = 1120,
-                 coordinates: Literal["pixels", "normalized"] = "pixels", **kwargs: Any):
-        """`args`/`kwargs` are `AgentEnv`'s (task, suite, max_steps, split, render_mode, ...)."""
+                 coordinates: Literal["pixels", "normalized"] = "pixels",
+                 action_dialect: Literal["native", "androidworld"] = "native", **kwargs: Any):
+        """`args`/`kwargs` are `AgentEnv`'s (task, suite, max_steps, split, render_mode, ...).
+
+        `action_dialect="androidworld"` takes exactly AndroidWorld's JSON actions with their
+        semantics and device-pixel coordinates (see `androidworld.py`)."""
         if screenshot_height < 200 or screenshot_height > 4800:
             raise ValueError(f"screenshot_height must be between 200 and 4800 pixels, got {screenshot_height}.")
         if coordinates not in ("pixels", "normalized"):
             raise ValueError(f"coordinates must be 'pixels' or 'normalized', got {coordinates!r}.")
+        if action_dialect not in ("native", "androidworld"):
+            raise ValueError(f"action_dialect must be 'native' or 'androidworld', got {action_dialect!r}.")
+        if action_dialect == "androidworld" and coordinates != "pixels":
+            raise ValueError("The androidworld dialect uses device pixels; leave coordinates='pixels'.")
+        self.action_dialect = action_dialect
+        if action_dialect == "androidworld":
+            self.actions = ANDROIDWORLD_ACTIONS
         self.scale = Scale.for_height(screenshot_height)
         self.screenshot_shape = (self.scale.height, self.scale.width)
         self.renderer = Renderer(self.scale)
@@ -70,7 +83,8 @@ class PhoneEnv(AgentEnv):
     def _execute(self, action: ParsedAction) -> StepResult:
         device = self._live_device()
         device.toast = ""
-        feedback = self._dispatch(device, action)
+        feedback = (androidworld.execute(action, device) if self.action_dialect == "androidworld"
+                    else self._dispatch(device, action))
         device.changed()
         return StepResult(text=self._describe(feedback), done=action.name == "status")
 
@@ -96,7 +110,8 @@ class PhoneEnv(AgentEnv):
 
     # ----------------------------------------------------------------- public helpers
     def ui_elements(self) -> list[dict[str, Any]]:
-        return self._live_device().screen().describe(self.scale, self.coordinates == "normalized")
+        units = "device" if self.action_dialect == "androidworld" else self.coordinates
+        return self._live_device().screen().describe(self.scale, units)
 
     def element_center(self, index: int) -> tuple[int, int]:
         """The screenshot pixel a `click(index)` taps (in the env's coordinate convention)."""
@@ -111,7 +126,9 @@ class PhoneEnv(AgentEnv):
     def _describe(self, feedback: str) -> str:
         device = self._live_device()
         screen = device.screen()
-        unit = "0-999 normalized" if self.coordinates == "normalized" else "screenshot pixels"
+        unit = {"normalized": "0-999 normalized", "pixels": "screenshot pixels"}[self.coordinates]
+        if self.action_dialect == "androidworld":
+            unit = f"device pixels ({LOGICAL_W}x{LOGICAL_H})"
         lines = [feedback, f"Screen: {screen.title}"]
         if device.toast:
             lines.append(f"Toast: {device.toast}")

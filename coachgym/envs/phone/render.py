@@ -130,6 +130,9 @@ class Renderer:
         return image
 
     # ----------------------------------------------------------------- one method per node style
+    def _draw_list(self, draw, node: Node, box, theme) -> None:
+        """A list container is only a region; its rows draw themselves."""
+
     def _draw_bg(self, draw, node: Node, box, theme) -> None:
         draw.rectangle(box, fill=theme["bg"])
 
@@ -187,7 +190,7 @@ class Renderer:
         outline = theme["accent"] if node.focused else theme["divider"]
         draw.rounded_rectangle(box, radius=self.px(24), fill=theme["field"], outline=outline,
                                width=self.px(6) if node.focused else 1)
-        shown, color = (node.text, theme["text"]) if node.text else (node.desc, theme["text2"])
+        shown, color = (node.text, theme["text"]) if node.text else (node.hint, theme["text2"])
         lines = wrap(shown, self.px(SIZES["body"]), x1 - x0 - self.px(72)) if y1 - y0 > self.px(200) else (shown,)
         step = self.px(60)
         top = y0 + self.px(75) if len(lines) > 1 or y1 - y0 > self.px(200) else (y0 + y1) / 2

@@ -91,6 +91,10 @@ class Layout:
         fits = max(1, (self.bottom - reserve - self.y) // ROW_H)
         self.view.max_scroll = max(0, len(items) - fits)
         self.view.scroll = min(self.view.scroll, self.view.max_scroll)
+        if items:  # the RecyclerView itself: listed (as AndroidWorld lists scrollable containers), never drawn
+            shown = min(fits, len(items) - self.view.scroll)
+            self.add(Node("androidx.recyclerview.widget.RecyclerView", (0, self.y, LOGICAL_W, self.y + shown * ROW_H),
+                          style="list", scrollable=self.view.max_scroll > 0))
         for item in items[self.view.scroll : self.view.scroll + fits]:
             make(item)
         if not items:
@@ -100,7 +104,7 @@ class Layout:
         top, bottom = self._take(height + 24)
         value = self.view.fields.get(key, "")
         return self.add(Node("android.widget.EditText", (MARGIN, top + 12, LOGICAL_W - MARGIN, bottom - 12),
-                             text=value, desc=hint, style="field", field=key, focused=self.view.focus == key,
+                             text=value, hint=hint, style="field", field=key, focused=self.view.focus == key,
                              on_submit=submit))
 
     def switch(self, label: str, checked: bool, toggle: Handler, sub: str = "") -> Node:
@@ -146,7 +150,7 @@ class Layout:
         """A text box pinned to the bottom of the content with a send button beside it."""
         top = self.bottom - FIELD_H - 24
         self.add(Node("android.widget.EditText", (MARGIN, top, 840, top + FIELD_H), text=self.view.fields.get(key, ""),
-                      desc=hint, style="field", field=key, focused=self.view.focus == key, on_submit=send))
+                      hint=hint, style="field", field=key, focused=self.view.focus == key, on_submit=send))
         self.add(Node("android.widget.ImageButton", (864, top, LOGICAL_W - MARGIN, top + FIELD_H), desc="Send",
                       sub="➤", style="icon_filled", on_tap=send))
         self.bottom = top - 12
