@@ -38,10 +38,11 @@ def test_scripted_expert_solves_the_suite_through_the_rollout_loop(suite):
     assert all(step.action_error is None for r in results for step in r.steps)
 
 
-@pytest.mark.parametrize("mode", ["xy", "mixed"])
-def test_expert_tapping_pixels_solves_the_suite(suite, mode):
-    """The same plans, with every tap addressed by the element's pixel centre: hit-testing at scale."""
-    env = PhoneEnv(screenshot_height=1120 if mode == "xy" else 777)
+@pytest.mark.parametrize("mode, dialect", [("xy", "native"), ("mixed", "native"), ("mixed", "androidworld")])
+def test_expert_tapping_pixels_solves_the_suite(suite, mode, dialect):
+    """The same plans, with every tap addressed by the element's pixel centre: hit-testing at scale
+    (in the androidworld dialect, device pixels, and input_text presses Enter)."""
+    env = PhoneEnv(screenshot_height=1120 if mode == "xy" else 777, action_dialect=dialect)
     solved = 0
     for task in suite.tasks:
         obs, _ = env.reset(seed=5, options={"task_id": task.id})

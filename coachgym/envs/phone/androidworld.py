@@ -211,7 +211,10 @@ def _input_text(device: Device, args: dict[str, Any]) -> str:
     if args.get("index") is not None or (args.get("x") is not None and args.get("y") is not None):
         said.append(_tap(device, "click", *_target(device, args, "input_text")))
         device.changed()
-    said.append(device.type_text(text, None, clear=bool(args.get("clear_text"))))
+    try:
+        said.append(device.type_text(text, None, clear=bool(args.get("clear_text"))))
+    except ActionError:  # on a device, keys typed with nothing focused just go nowhere
+        said.append("No text field has focus, so the text went nowhere.")
     device.changed()
     said.append(device.enter())
     return " ".join(said)

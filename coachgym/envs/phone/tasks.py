@@ -21,7 +21,7 @@ def _open(app: str) -> list[Any]:
 
 
 def _new_chat(name: str) -> Plan:
-    return [_open("Messages"), ["tap", "Start chat"], ["type", "To: name or number", name.split()[0]], ["tap", name]]
+    return [_open("Messages"), ["tap", "Start chat"], ["type", "To: name or number", name], ["tap", name]]
 
 
 def _text(name: str, body: str) -> Plan:

@@ -50,7 +50,7 @@ class ShopApp(App):
         free = bool(view.fields.get("free"))
         ui.checkbox("Free shipping only", free, self._draft(view, "free", "" if free else "yes"))
         ui.field("min", "Min price ($)")
-        ui.field("max", "Max price ($)", submit=lambda: self._apply(view))
+        ui.field("max", "Max price ($)")
         ui.buttons([("Reset", self._reset), ("Apply", lambda: self._apply(view))])
 
     def page_product(self, ui: Layout, view: View) -> None:
