@@ -15,11 +15,12 @@ from coachgym.trajectories.rollout import run_episode
 
 def test_suite_shape(suite):
     assert suite is load_suite("phone") or suite.ids() == load_suite("phone").ids()
-    assert len(suite.tasks) >= 50 and len(set(suite.ids())) == len(suite.tasks)
+    assert len(suite.tasks) >= 100 and len(set(suite.ids())) == len(suite.tasks)
     assert {t.split for t in suite.tasks} == {"train", "dev", "test"}
-    assert sum(t.evaluator.get("infeasible", False) for t in suite.tasks) >= 5
-    apps = {tag for t in suite.tasks for tag in t.tags}
-    assert {"contacts", "messages", "calendar", "settings", "notes", "shop", "cross-app"} <= apps
+    assert sum(t.evaluator.get("infeasible", False) for t in suite.tasks) >= 15
+    tags = [tag for t in suite.tasks for tag in t.tags]
+    assert {"contacts", "messages", "calendar", "settings", "notes", "shop"} <= set(tags)
+    assert tags.count("cross-app") >= 20 and tags.count("long-press") >= 6 and tags.count("scroll") >= 8
     assert all(t.env == "phone" and t.goal for t in suite.tasks)
 
 

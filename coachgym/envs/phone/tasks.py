@@ -1,4 +1,4 @@
-"""The built-in phone task suite: 62 tasks over six apps, including cross-app and infeasible ones.
+"""The built-in phone task suite: the first 62 tasks over six apps (more in `tasks_more.py`).
 
 Each task has a natural-language goal, a state-based evaluator (see `evaluate.py`) and, in
 `setup["plan"]`, the high-level steps the scripted expert follows (it resolves them against the
@@ -250,12 +250,15 @@ SPLITS = ("train", "train", "train", "dev", "test")
 
 
 def builtin_suite() -> TaskSuite:
-    """All built-in tasks; every fifth-but-one is dev and every fifth is test."""
+    """All built-in tasks (these, then `tasks_more`); every fifth-but-one is dev and every fifth is test."""
+    from coachgym.envs.phone.tasks_more import MORE_TASKS  # it builds on this module's plan helpers
+
     tasks = []
-    for index, (suffix, goal, plan, checks, tags) in enumerate(_TASKS):
+    for index, (suffix, goal, plan, checks, tags, world) in enumerate([(*t, {}) for t in _TASKS] + MORE_TASKS):
         evaluator = {"infeasible": True} if checks is None else {"checks": checks}
         multi = checks is not None and sum(step[0] not in ("answer", "status") for step in plan) > 1
-        tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup={"plan": plan}, evaluator=evaluator,
+        setup = {"plan": plan, **({"world": world} if world else {})}
+        tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup=setup, evaluator=evaluator,
                           split=SPLITS[index % len(SPLITS)], tags=[*tags, "multi-step" if multi else "single-step"]))
     return TaskSuite(name="phone", env="phone", description="Touch-driven tasks on a simulated Android-like phone.",
                      tasks=tasks, reference_score=1.0)
