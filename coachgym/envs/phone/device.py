@@ -48,6 +48,7 @@ class Device:
         self.dialog: Dialog | None = None
         self.toast = ""
         self.shift = False
+        self.symbols = False
         self._screen: Screen | None = None
 
     # ----------------------------------------------------------------- what apps call
@@ -132,7 +133,7 @@ class Device:
                 node.package = app.package
             nodes += layout.nodes
             if self.keyboard_open:
-                nodes += system.keyboard(self.type_key, self.shift)
+                nodes += system.keyboard(self)
         modal_from = None
         if self.overlay == "shade":
             modal_from, title = len(nodes), "Notification shade"
@@ -191,7 +192,13 @@ class Device:
         if view is None or view.focus is None:
             return
         current = view.fields.get(view.focus, "")
-        if key == "⌫":
+        if key.startswith("\x00"):  # a suggestion replaces the word being typed
+            words = current.split(" ")
+            view.fields[view.focus] = " ".join([*words[:-1], key[1:]]) + " "
+        elif key == "\x01":  # ?123 / ABC
+            self.symbols = not self.symbols
+            return
+        elif key == "⌫":
             view.fields[view.focus] = current[:-1]
         elif key == "⇧":
             self.shift = not self.shift
@@ -276,6 +283,7 @@ class Device:
             "stack": [v.model_dump() for v in self.stack],
             "saved": {k: [v.model_dump() for v in s] for k, s in self.saved.items()},
             "recents": self.recents, "overlay": self.overlay, "toast": self.toast, "shift": self.shift,
+            "symbols": self.symbols,
             "dialog": None if self.dialog is None else [self.dialog.title, [c[0] for c in self.dialog.choices]],
         }
 

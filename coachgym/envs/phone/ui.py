@@ -92,6 +92,7 @@ class Screen:
     title: str
     nodes: list[Node] = field(default_factory=list)
     modal_from: int | None = None
+    _described: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # a screen never changes
 
     def elements(self) -> list[Node]:
         """Nodes in the agent's `ui_elements` order (their index is what `click(index)` uses)."""
@@ -116,14 +117,16 @@ class Screen:
         the screen size, as AndroidWorld's `representation_utils` writes them (x_min, x_max, y_min,
         y_max); empty strings are None, as there. `bounds` is [x0, y0, x1, y1] in the unit the
         env's actions use: screenshot pixels, 0-999 `normalized`, or `device` pixels."""
-        out = []
+        if units in self._described:
+            return [dict(e) for e in self._described[units]]
+        out = self._described[units] = []
         for index, node in enumerate(self.elements()):
             x0, y0, x1, y1 = node.bounds if units == "device" else scale.rect(node.bounds)
             if units == "normalized":
                 x0, x1 = (v * 1000 // scale.width for v in (x0, x1))
                 y0, y1 = (v * 1000 // scale.height for v in (y0, y1))
             out.append({"index": index, "bounds": [x0, y0, x1, y1], **ui_element(node)})
-        return out
+        return [dict(e) for e in out]
 
 
 def ui_element(node: Node) -> dict[str, Any]:

@@ -80,10 +80,19 @@ class Layout:
                              style=style))
 
     def row(self, text: str, sub: str = "", on_tap: Handler | None = None, on_long: Handler | None = None,
-            desc: str = "") -> Node:
+            desc: str = "", image: str = "") -> Node:
+        """A list row; `image` ("avatar:<name>", "product:<id>:<category>") is drawn at its start."""
         top, bottom = self._take(ROW_H)
         return self.add(Node("android.widget.LinearLayout", (0, top, LOGICAL_W, bottom), text=text, sub=sub,
-                             desc=desc, style="row", on_tap=on_tap, on_long=on_long))
+                             desc=desc, style="row", on_tap=on_tap, on_long=on_long, image=image))
+
+    def picture(self, image: str, desc: str, height: int = 320) -> Node:
+        """A large picture (an ImageView with a content description, as accessible apps give them)."""
+        top, bottom = self._take(height + 24)
+        side = height
+        x0 = (LOGICAL_W - side) // 2
+        return self.add(Node("android.widget.ImageView", (x0, top + 12, x0 + side, top + 12 + side), desc=desc,
+                             style="picture", image=image))
 
     def rows(self, items: Sequence[T], make: Callable[[T], object], reserve: int = 0) -> None:
         """A scrollable list: only the rows that fit are built (as on Android, off-screen rows are

@@ -16,7 +16,7 @@ class ContactsApp(App):
         contacts = sorted(self.state.contacts, key=lambda c: c.name.casefold())
         ui.rows(contacts, lambda c: ui.row(c.name, c.phone, self.go("detail", c.name), self.confirm(
             "Delete contact?", f"{c.name} will be removed.", "Delete", self._delete(c)),
-            desc="Favorite" if c.favorite else ""))
+            desc="Favorite" if c.favorite else "", image=f"avatar:{c.name}"))
 
     def page_detail(self, ui: Layout, view: View) -> None:
         contact = self.state.contact(view.arg)
@@ -28,6 +28,7 @@ class ContactsApp(App):
         fields = {"name": contact.name, "phone": contact.phone, "email": contact.email}
         ui.appbar(contact.name, self.up(), [(*star, self._toggle_favorite(contact)),
                                             ("✎", "Edit contact", self.go("edit", contact.name, fields))])
+        ui.picture(f"avatar:{contact.name}", f"Photo of {contact.name}", height=240)
         ui.text("Phone", style="caption", height=72)
         ui.text(contact.phone)
         ui.text("Email", style="caption", height=72)
