@@ -50,7 +50,8 @@ def _open(app: str) -> dict[str, Any]:
 # (name, task, actions, check on the native env, check on the androidworld env)
 SEQUENCES = [
     ("lookup by index and answer", "contacts-ask-nina",
-     [_open("Contacts"), {"action_type": "scroll", "direction": "down"}, {"action_type": "click", "index": "@Nina Patel"},
+     [_open("Contacts"), {"action_type": "scroll", "direction": "down"},
+      {"action_type": "click", "index": "@Nina Patel"},
       {"action_type": "answer", "text": "+1 415 555 0114"}, {"action_type": "status", "goal_status": "complete"}],
      lambda env, errors: not any(errors) and env.device.state.answer == "+1 415 555 0114",
      lambda env, errors: not any(errors) and env.device.state.answer == "+1 415 555 0114"),

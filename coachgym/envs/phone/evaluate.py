@@ -102,10 +102,16 @@ def _contact(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tup
         return problem, covers
     start = before.contact(spec["name"]) or Contact(name=spec["name"], phone="")
     want = start.model_dump() | {k: v for k, v in spec.items() if k in Contact.model_fields}
-    wrong = [f for f in ("phone", "email", "favorite") if not _same_field(f, getattr(contact, f), want[f])]
-    if wrong:
-        return f"{contact.name}: {', '.join(f'{f}={getattr(contact, f)!r}, expected {want[f]!r}' for f in wrong)}", covers
-    return None, covers
+    return _mismatch(contact, want, ("phone", "email", "favorite")), covers
+
+
+def _mismatch(record: Any, want: dict[str, Any], fields: tuple[str, ...]) -> str | None:
+    """Which of `fields` of `record` differ from `want` (compared as `_same_field` does), or None."""
+    wrong = [f for f in fields if not _same_field(f, getattr(record, f), want[f])]
+    if not wrong:
+        return None
+    name = getattr(record, "name", None) or getattr(record, "title", "")
+    return f"{name}: " + ", ".join(f"{f}={getattr(record, f)!r}, expected {want[f]!r}" for f in wrong)
 
 
 def _same_field(field: str, actual: Any, wanted: Any) -> bool:
@@ -124,10 +130,7 @@ def _event(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple
     start, _ = _only("events", "title", spec["title"], before)
     base = start.model_dump() if start is not None else {"location": ""}
     want = base | {k: v for k, v in spec.items() if k in Event.model_fields}
-    wrong = [f for f in ("date", "time", "location") if not _same_field(f, getattr(event, f), want[f])]
-    if wrong:
-        return f"{event.title}: {', '.join(f'{f}={getattr(event, f)!r}, expected {want[f]!r}' for f in wrong)}", covers
-    return None, covers
+    return _mismatch(event, want, ("date", "time", "location")), covers
 
 
 def _note(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
@@ -142,7 +145,8 @@ def _note(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[
 def _absent(collection: str, attr: str) -> Check:
     def check(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
         covers = {key(collection, spec["name"])}
-        if any(normalize_text(getattr(item, attr)) == normalize_text(spec["name"]) for item in getattr(after, collection)):
+        wanted = normalize_text(spec["name"])
+        if any(normalize_text(getattr(item, attr)) == wanted for item in getattr(after, collection)):
             return f"{spec['name']!r} is still in {collection}", covers
         return None, covers
     return check

@@ -43,7 +43,8 @@ class SystemDrawing:
         body_w, body_h = self.px(30), self.px(48)
         bx1, cy = x1 - self.px(4), (y0 + y1) // 2
         body = (bx1 - body_w, cy - body_h // 2 + self.px(3), bx1, cy + body_h // 2)
-        draw.rectangle((body[0] + body_w // 3, body[1] - self.px(5), body[2] - body_w // 3, body[1]), fill=theme["text"])
+        cap = (body[0] + body_w // 3, body[1] - self.px(5), body[2] - body_w // 3, body[1])
+        draw.rectangle(cap, fill=theme["text"])
         draw.rounded_rectangle(body, radius=self.px(5), outline=theme["text"], width=max(1, self.px(3)))
         top = body[3] - round((body[3] - body[1]) * level / 100)
         draw.rectangle((body[0] + 1, max(body[1] + 1, top), body[2] - 1, body[3] - 1), fill=theme["text"])
@@ -150,7 +151,8 @@ class SystemDrawing:
         self._text(draw, (left, y0 + (y1 - y0) * (0.35 if node.sub else 0.3)), node.text, "body", WHITE,
                    x1 - left - self.px(36), True)
         if node.sub:
-            self._text(draw, (left, y0 + (y1 - y0) * 0.7), node.sub, "caption", (200, 204, 214), x1 - left - self.px(36))
+            self._text(draw, (left, y0 + (y1 - y0) * 0.7), node.sub, "caption", (200, 204, 214),
+                       x1 - left - self.px(36))
 
     def _draw_toast(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box

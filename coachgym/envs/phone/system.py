@@ -127,7 +127,8 @@ def suggestions(device: Device) -> list[str]:
     if not partial:
         return ["I", "the", "Thanks"]
     names = [c.name.split()[0] for c in device.state.contacts]
-    words = [w for w in dict.fromkeys(names + SUGGESTIONS) if w.casefold().startswith(partial) and w.casefold() != partial]
+    words = [w for w in dict.fromkeys(names + SUGGESTIONS)
+             if w.casefold().startswith(partial) and w.casefold() != partial]
     return [*words, "I", "the", "Thanks"][:3]
 
 

@@ -158,13 +158,14 @@ def format_elements(elements: list[dict[str, Any]]) -> str:
     lines = []
     for e in elements:
         parts = [f"[{e['index']}] {e['class_name'].rsplit('.', 1)[-1]}"]
-        for label, field in (("", "text"), ("desc=", "content_description"), ("hint=", "hint_text")):
-            if e.get(field):
-                parts.append(label + _quote(e[field]))
+        for label, key in (("", "text"), ("desc=", "content_description"), ("hint=", "hint_text")):
+            if e.get(key):
+                parts.append(label + _quote(e[key]))
         x0, y0, x1, y1 = e["bounds"]
         parts.append(f"bounds=[{x0},{y0}][{x1},{y1}]")
-        parts += [flag for flag, field in (("clickable", "is_clickable"), ("long-clickable", "is_long_clickable"),
-                                           ("editable", "is_editable"), ("scrollable", "is_scrollable")) if e.get(field)]
+        flags = (("clickable", "is_clickable"), ("long-clickable", "is_long_clickable"), ("editable", "is_editable"),
+                 ("scrollable", "is_scrollable"))
+        parts += [flag for flag, key in flags if e.get(key)]
         if e.get("is_checkable", e.get("is_checked") is not None):
             parts.append(f"checked={str(bool(e['is_checked'])).lower()}")
         if e.get("is_focused"):

@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 _NUMBER = re.compile(r"(?<![\w.])\$?\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\w])")
-_TIME = re.compile(r"(?<![\d:])(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s?m\b\.?|(?<![\d:.])(\d{1,2})[:.](\d{2})(?![\d:])",
-                   re.IGNORECASE)
+_TIME = re.compile(r"(?<![\d:])(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s?m\b\.?"  # 8 pm, 8:30 a.m.
+                   r"|(?<![\d:.])(\d{1,2})[:.](\d{2})(?![\d:])", re.IGNORECASE)  # 08:30, 20.00
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]

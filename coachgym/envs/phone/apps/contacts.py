@@ -1,4 +1,4 @@
-"""Contacts: a scrollable list (long-press to delete), a detail page (message, favourite, edit, delete) and an edit form."""
+"""Contacts: a scrollable list (long-press to delete), a detail page (message, favourite, edit, delete), a form."""
 
 from __future__ import annotations
 
