@@ -25,7 +25,7 @@ ALIASES = {"sms": "Messages", "text": "Messages", "phonebook": "Contacts", "peop
 SCROLL_ROWS = 5
 SYSTEM_PACKAGE = "com.android.systemui"
 LAUNCHER_PACKAGE = "com.android.launcher3"
-HOME_STYLES = {"bg", "clock", "body_light", "appicon", "dock", "search"}
+HOME_STYLES = {"bg", "wallpaper", "home_clock", "home_date", "appicon", "dock", "search"}
 
 
 class Dialog:
@@ -119,7 +119,8 @@ class Device:
 
     def _build(self) -> Screen:
         nodes = [Node("android.widget.FrameLayout", (0, 0, 1080, 2400), style="bg")]
-        nodes += system.status_bar(self.state)
+        on_wallpaper = self.view is None and self.overlay is None
+        nodes += system.status_bar(self.state, (255, 255, 255) if on_wallpaper else None)
         view = self.view
         if view is None:
             title = "Home screen"

@@ -31,13 +31,15 @@ class PhoneEnv(AgentEnv):
 
     Observation: `screenshot` (default 1120x504 RGB; `screenshot_height` sets it, width keeps the
     phone's 9:20 aspect) and `text`: what the last action did, the current screen, and the
-    AndroidWorld-style UI element list (index, class, text, content description, bounds in
-    screenshot pixels, clickable/editable/checked). `info["ui_elements"]` has the same as dicts.
-    Actions: AndroidWorld JSON (`{"action_type": "click", "index": 3}`) or the same actions as
-    calls (`click(x=120, y=700)`); coordinates are screenshot pixels, or 0-999 when
-    `coordinates="normalized"` (CogAgent style). Reward: 1 at the end when the app state satisfies
-    the task (or, for infeasible tasks, when the agent answered `status("infeasible")`), else 0.
-    The episode ends on `status(...)`, after repeated invalid actions, or at the step budget.
+    AndroidWorld-style UI element list (index, class, text, description, hint, bounds, flags).
+    `info["ui_elements"]` has every field of AndroidWorld's `UIElement` as dicts.
+    Actions (`action_dialect="native"`): AndroidWorld JSON (`{"action_type": "click", "index": 3}`)
+    or the same actions as calls (`click(x=120, y=700)`); coordinates are screenshot pixels, or
+    0-999 when `coordinates="normalized"` (CogAgent style). `action_dialect="androidworld"` takes
+    exactly AndroidWorld's JSON actions and semantics, in device pixels. Reward: 1 at the end
+    when the app state is exactly what the task asked (its checks hold and nothing else changed;
+    for infeasible tasks, `status("infeasible")` with nothing changed), else 0. The episode ends
+    on `status(...)`, after repeated invalid actions, or at the step budget.
     """
 
     name = "phone"

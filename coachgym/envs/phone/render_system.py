@@ -32,26 +32,25 @@ class SystemDrawing:
         self._paste(icons.glyph(name, side, color), (x0 + x1 + 1 - side) // 2, (y0 + y1 + 1 - side) // 2)
 
     def _draw_status(self, draw, node: Node, box, theme) -> None:
-        self._text(draw, (box[0], (box[1] + box[3]) / 2), node.text, "status", theme["text"], box[2] - box[0], True)
+        ink = node.color or theme["text"]
+        self._text(draw, (box[0], (box[1] + box[3]) / 2), node.text, "status", ink, box[2] - box[0], True)
 
     def _draw_status_icon(self, draw, node: Node, box, theme) -> None:
         x0, y0, x1, y1 = box
+        ink = node.color or theme["text"]
         if node.sub in STATUS_GLYPHS:
-            self._icon(STATUS_GLYPHS[node.sub], box, theme["text"], 0.9)
+            self._icon(STATUS_GLYPHS[node.sub], box, ink, 0.9)
             return
         level = int(node.sub.rstrip("%") or 0)  # the battery: a body, a cap and a fill, then the percentage
         body_w, body_h = self.px(30), self.px(48)
         bx1, cy = x1 - self.px(4), (y0 + y1) // 2
         body = (bx1 - body_w, cy - body_h // 2 + self.px(3), bx1, cy + body_h // 2)
         cap = (body[0] + body_w // 3, body[1] - self.px(5), body[2] - body_w // 3, body[1])
-        draw.rectangle(cap, fill=theme["text"])
-        draw.rounded_rectangle(body, radius=self.px(5), outline=theme["text"], width=max(1, self.px(3)))
+        draw.rectangle(cap, fill=ink)
+        draw.rounded_rectangle(body, radius=self.px(5), outline=ink, width=max(1, self.px(3)))
         top = body[3] - round((body[3] - body[1]) * level / 100)
-        draw.rectangle((body[0] + 1, max(body[1] + 1, top), body[2] - 1, body[3] - 1), fill=theme["text"])
-        self._text(draw, (body[0] - self.px(8), cy), node.sub, "small", theme["text"], body[0] - x0, anchor="rm")
-
-    def _draw_clock(self, draw, node: Node, box, theme) -> None:
-        self._text(draw, (box[0], (box[1] + box[3]) / 2), node.text, "clock", theme["text"], box[2] - box[0])
+        draw.rectangle((body[0] + 1, max(body[1] + 1, top), body[2] - 1, body[3] - 1), fill=ink)
+        self._text(draw, (body[0] - self.px(8), cy), node.sub, "small", ink, body[0] - x0, anchor="rm")
 
     def _draw_appicon(self, draw, node: Node, box, theme) -> None:
         """A launcher icon: round coloured badge with the app's glyph; labelled unless in the dock."""

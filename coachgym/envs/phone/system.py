@@ -34,9 +34,11 @@ def toggler(state: PhoneState, key: str) -> Handler:
     return flip
 
 
-def status_bar(state: PhoneState) -> list[Node]:
+def status_bar(state: PhoneState, color: tuple[int, int, int] | None = None) -> list[Node]:
+    """Clock and status icons; `color` overrides the theme's text colour (white on the wallpaper)."""
     s = state.settings
-    nodes = [Node("android.widget.TextView", (36, 8, 220, STATUS_H - 8), text=state.time, style="status")]
+    nodes = [Node("android.widget.TextView", (36, 8, 220, STATUS_H - 8), text=state.time, style="status",
+                  color=color)]
     icons = [("Battery", f"{state.battery}%", f"Battery {state.battery} percent")]
     if s.wifi and not s.airplane_mode:
         icons.append(("Wi-Fi", "wifi", "Wi-Fi connected"))
@@ -50,7 +52,7 @@ def status_bar(state: PhoneState) -> list[Node]:
     for _, glyph, desc in icons:
         width = 130 if glyph.endswith("%") else 64
         nodes.append(Node("android.widget.ImageView", (right - width, 12, right, STATUS_H - 12), desc=desc,
-                          sub=glyph, style="status_icon"))
+                          sub=glyph, style="status_icon", color=color))
         right -= width + 16
     return nodes
 
