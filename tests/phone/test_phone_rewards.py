@@ -107,6 +107,7 @@ def test_every_family_has_all_three_kinds_of_bad_episode(suite):
     ("email", "Lena.V@example.com", "lena.v@example.com", True),
     ("text", "Sunflower42.", ["sunflower42"], True), ("text", "not sunflower42", ["sunflower42"], False),
     ("text", "“Movie night”", ["Movie night"], True), ("number", "none", 3, False),
+    ("number", "2 events: 08:30 and 15:00", 2, True), ("number", "2 or 3", 2, False),
 ])
 def test_values_are_compared_as_values(kind, text, expected, ok):
     assert (compare(kind, text, expected) is None) is ok

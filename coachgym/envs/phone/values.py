@@ -4,8 +4,9 @@ Evaluators compare what an agent wrote (an `answer`, a message it sent, a note i
 world's facts as *values*, never as substrings: "$170" is not $70, "18:30" is not 08:30 and
 "not sunflower42" is not "sunflower42". The normalisation, documented in docs/phone.md:
 
-- money / number: every number in the text (thousands commas allowed, "$" optional) must equal
-  the expected value, and there must be at least one ("$2,200" is 2200; "70 dollars" is 70).
+- money / number: every number in the text (thousands commas allowed, "$" optional; clock times
+  and ISO dates are not numbers) must equal the expected value, and there must be at least one
+  ("$2,200" is 2200; "70 dollars" is 70).
 - time: every clock time ("8:30", "08:30", "8:30 am", "8 pm", "20.00") must equal the expected
   HH:MM; a time without am/pm is read as 24-hour.
 - date: every date (ISO "2026-11-24", "November 24", "Nov 24, 2026", "24 November") must equal
@@ -49,6 +50,8 @@ def normalize_text(text: str) -> str:
 
 
 def numbers(text: str) -> list[Decimal]:
+    """Amounts and counts; clock times and ISO dates are not numbers here ("2 events at 08:30" is 2)."""
+    text = _ISO_DATE.sub(" ", _TIME.sub(" ", text))
     return [Decimal(whole.replace(",", "") + (f".{frac}" if frac else "")) for whole, frac in _NUMBER.findall(text)]
 
 
