@@ -119,6 +119,18 @@ def test_androidworld_rejects_what_json_action_rejects(action, message):
     assert message in info.get("action_error", ""), info
 
 
+def test_androidworld_accepts_what_json_action_accepts():
+    env = PhoneEnv(task="phone-contacts-ask-nina", screenshot_height=320, action_dialect="androidworld")
+    env.reset(seed=0)
+    env.step(json.dumps(_open("Contacts")))
+    for action in [{"action_type": "click", "index": str(_named(env, "Home")["index"])},  # "3" is index 3
+                   {"action_type": "answer", "text": 4155550114}, {"action_type": "wait", "index": None, "x": None},
+                   {"action_type": "long_press", "x": 540.9, "y": 1200.2}]:
+        info = env.step(json.dumps(action))[4]
+        assert "action_error" not in info, (action, info["action_error"])
+    assert env.device.state.answer == "4155550114" and env.device.view is None
+
+
 def test_ui_elements_carry_every_androidworld_field_with_its_conventions():
     env = PhoneEnv(task="phone-messages-text-number", screenshot_height=560, action_dialect="androidworld")
     env.reset(seed=0)

@@ -101,10 +101,12 @@ def parse(text: str) -> ParsedAction:
 
 
 def _number(value: Any, key: str, kind: type) -> Any:
+    """`int(value)` / `float(value)` as the dataclass would (so "3" and 3.0 are index 3); text that
+    is not a number, booleans and containers are format errors."""
     try:
-        if isinstance(value, bool) or isinstance(value, (list, dict)):
+        if isinstance(value, (bool, list, dict)):
             raise ValueError
-        return kind(value) if kind is float else int(float(value)) if isinstance(value, float) else int(value)
+        return kind(value)
     except (TypeError, ValueError):
         raise invalid_format(f"{key} must be a number, got {value!r:.40}.") from None
 
