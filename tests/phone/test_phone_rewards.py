@@ -3,6 +3,7 @@ with collateral damage are played through the env by the expert, and all must fa
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -111,3 +112,19 @@ def test_every_family_has_all_three_kinds_of_bad_episode(suite):
 ])
 def test_values_are_compared_as_values(kind, text, expected, ok):
     assert (compare(kind, text, expected) is None) is ok
+
+
+def test_answering_with_everything_on_screen_fails_every_question(suite):
+    """The over-broad answer of the issue: the question's screen, all of its text, as the answer."""
+    env = PhoneEnv(screenshot_height=320)
+    questions = [t for t in suite.tasks if "question" in t.tags]
+    assert len(questions) >= 15
+    for task in questions:
+        obs, _ = env.reset(seed=0, options={"task_id": task.id})
+        expert = PhoneExpert(task.model_copy(update={"setup": {**task.setup, "plan": task.setup["plan"][:-1]}}))
+        while expert.plan:
+            obs = env.step(expert.act(obs))[0]
+        everything = "; ".join(e["text"] or e["content_description"] or "" for e in env.ui_elements())
+        env.step(f'{{"action_type": "answer", "text": {json.dumps(everything)}}}')
+        info = env.step('{"action_type": "status", "goal_status": "complete"}')[4]
+        assert info["success"] is False, (task.id, everything)

@@ -30,6 +30,7 @@ from coachgym.envs.phone.values import normalize_text
 # A check returns (failure or None, the change keys it accounts for).
 Check = Callable[[dict[str, Any], PhoneState, PhoneState], tuple[str | None, set[str]]]
 TYPED = ("time", "phone", "money", "date", "email", "number")
+MAX_ANSWER_WORDS = 20  # an answer is a short statement; pasting the whole screen is not answering
 
 
 def body_problem(spec: dict[str, Any], text: str, year: int) -> str | None:
@@ -175,6 +176,8 @@ def _order(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple
 def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
     if after.answer is None:
         return "no answer was given", set()
+    if len(after.answer.split()) > MAX_ANSWER_WORDS:
+        return f"the answer has {len(after.answer.split())} words; give the value in at most {MAX_ANSWER_WORDS}", set()
     problem = values.compare(spec.get("type", "text"), after.answer, spec["value"], _year(after))
     return (f"answer: {problem}" if problem else None), set()
 

@@ -17,7 +17,8 @@ world's facts as *values*, never as substrings: "$170" is not $70, "18:30" is no
 - text: the whole text, case-folded, with curly quotes straightened, runs of spaces collapsed and
   surrounding punctuation stripped, must equal one of the accepted phrasings.
 
-"Every ... must equal" is what makes an over-broad answer (everything on screen) fail. This
+"Every ... must equal" is what makes an over-broad answer (everything on screen) fail; the
+evaluator also refuses answers longer than a short statement (`evaluate.MAX_ANSWER_WORDS`). This
 module only parses and compares; it must not know about tasks or state.
 """
 
