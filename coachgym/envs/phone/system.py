@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coachgym.envs.phone.state import PhoneState
-from coachgym.envs.phone.render_system import APP_COLORS
 from coachgym.envs.phone.ui import KEYBOARD_TOP, LOGICAL_H, LOGICAL_W, NAV_TOP, STATUS_H, Handler, Node
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ def launcher(device: Device) -> list[Node]:
         col, row = i % 4, i // 4
         x0, y0 = 60 + col * 252, 1040 + row * 300
         nodes.append(Node("android.widget.TextView", (x0, y0, x0 + 204, y0 + 264), text=name, desc=f"Open {name}",
-                          style="appicon", color=APP_COLORS[name], on_tap=_launch(device, name)))
+                          style="appicon", on_tap=_launch(device, name)))
     nodes.append(Node("android.widget.TextView", (60, 1700, LOGICAL_W - 60, 1836), hint="Search apps",
                       style="search"))
     nodes.append(Node("android.widget.FrameLayout", (36, 1940, LOGICAL_W - 36, 2220), style="dock"))
