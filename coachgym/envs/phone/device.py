@@ -193,10 +193,10 @@ class Device:
         if view is None or view.focus is None:
             return
         current = view.fields.get(view.focus, "")
-        if key.startswith("\x00"):  # a suggestion replaces the word being typed
+        if key.startswith(system.SUGGESTION):  # a suggestion replaces the word being typed
             words = current.split(" ")
-            view.fields[view.focus] = " ".join([*words[:-1], key[1:]]) + " "
-        elif key == "\x01":  # ?123 / ABC
+            view.fields[view.focus] = " ".join([*words[:-1], key[len(system.SUGGESTION):]]) + " "
+        elif key == system.SWITCH_LAYOUT:
             self.symbols = not self.symbols
             return
         elif key == "⌫":

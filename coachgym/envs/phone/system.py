@@ -22,6 +22,8 @@ QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", 
 _LETTERS = ["qwertyuiop", "asdfghjkl", "⇧zxcvbnm⌫"]
 _SYMBOLS = ["1234567890", "@#$_&-+()/", "=*\"':;!?⌫"]
 DOCK = ["Messages", "Contacts", "Calendar", "Shop"]
+SUGGESTION = "\x00"  # what a suggestion tap sends, before the word
+SWITCH_LAYOUT = "\x01"  # what the ?123 / ABC key sends
 SUGGESTIONS = ["I", "the", "Thanks", "yes", "see", "you", "soon", "tonight", "tomorrow", "meeting", "report", "late",
                "love", "please", "call", "back", "birthday", "happy", "sure", "no", "problem", "running", "still"]
 
@@ -98,14 +100,14 @@ def keyboard(device: Device) -> list[Node]:
         x0 = i * LOGICAL_W // len(words)
         nodes.append(Node("android.inputmethodservice.Suggestion", (x0, KEYBOARD_TOP, x0 + LOGICAL_W // len(words),
                           KEYBOARD_TOP + strip), text=word, style="suggestion", listed=False,
-                          sub="last" if i == len(words) - 1 else "", on_tap=_key(device.type_key, "\x00" + word)))
+                          sub="last" if i == len(words) - 1 else "", on_tap=_key(device.type_key, SUGGESTION + word)))
     key_h = (NAV_TOP - KEYBOARD_TOP - strip) // 4
     rows: list[list[tuple[str, str, int]]] = [[(k, k, 108) for k in row]
                                               for row in (_SYMBOLS if device.symbols else _LETTERS)]
     if not device.symbols:
         rows[2][0] = ("⇧", "⇧", 162)
     rows[2][-1] = ("⌫", "⌫", 162)
-    rows.append([("ABC" if device.symbols else "?123", "\x01", 162), (",", ",", 108), ("space", " ", 432),
+    rows.append([("ABC" if device.symbols else "?123", SWITCH_LAYOUT, 162), (",", ",", 108), ("space", " ", 432),
                  (".", ".", 108), ("⏎", "⏎", 216)])
     for r, row in enumerate(rows):
         width = sum(w for _, _, w in row)
