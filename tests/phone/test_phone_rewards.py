@@ -61,6 +61,9 @@ CASES = [
      _swap("My next meeting is at 11:30", "My next meeting is at 13:00")),
     ("cross-app", "over-broad", "cross-next-meeting-alice",
      _swap("My next meeting is at 11:30", f"My next meeting is at one of {HALF_HOURS}")),
+    ("cross-app", "over-broad", "cross-wifi-password-dana",
+     _swap("The guest wifi password is sunflower42", "milk, eggs, spinach, rice. guest network: sunflower42. "
+           "Alice: scarf. passport, charger. Dune; Piranesi")),
     ("cross-app", "collateral", "cross-lunch-bob", _then(*_text("Dana Kim", "Lunch is at Cafe Rio"))),
     ("infeasible", "wrong", "infeasible-5g", _swap("infeasible", "complete")),
     ("infeasible", "over-broad", "infeasible-buy-ring",

@@ -69,6 +69,7 @@ def _answer(plan: Plan, answer: str, kind: str = "text", value: Any = None) -> t
 
 
 OTHER_PLACES = ["Room 4", "Room 2", "Smile Clinic", "Room 7", "Studio B", "Harbor Hall", "Rex Cinema"]
+OTHER_NOTES = ["spinach", "scarf", "passport", "Piranesi"]  # pasting every note along with the password fails
 
 # (id suffix, goal, plan, checks, tags); checks None means the task is infeasible.
 _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
@@ -146,7 +147,8 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      [_check("event", title="Coffee with Hana", date="2026-11-24", time="10:00")], ["calendar"]),
     ("cross-wifi-password-dana", "Text Dana Kim the guest wifi password saved in my notes.",
      [_open("Notes"), ["tap", "Wifi password"], ["back"], *_text("Dana Kim", "The guest wifi password is sunflower42")],
-     [_check("message", to="Dana Kim", contains=["sunflower42"])], ["cross-app", "messages", "notes"]),
+     [_check("message", to="Dana Kim", contains=["sunflower42"], excludes=OTHER_NOTES)],
+     ["cross-app", "messages", "notes"]),
     ("cross-ask-cheapest-watch", "How much is the cheapest watch with free shipping in the Shop?",
      *_answer(_shop_filter("Watches", free=True, sort="Price: low to high"), "$70", "money", 70), ["shop", "question"]),
     ("calendar-add-piano", "Schedule \"Piano lesson\" on 2026-11-29 at 17:00 at Music School.",

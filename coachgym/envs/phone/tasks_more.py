@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from coachgym.envs.phone.tasks import (
+    OTHER_NOTES,
     _answer,
     _buy,
     _check,
@@ -124,7 +125,8 @@ MORE_TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str], d
     ("cross-wifi-fatima", "Send Fatima Noor the guest wifi password from my notes.",
      [_open("Notes"), ["tap", "Wifi password"], ["back"],
       *_text("Fatima Noor", "The guest wifi password is sunflower42")],
-     [_check("message", to="Fatima Noor", contains=["sunflower42"])], ["cross-app", "messages", "notes"], {}),
+     [_check("message", to="Fatima Noor", contains=["sunflower42"], excludes=OTHER_NOTES)],
+     ["cross-app", "messages", "notes"], {}),
     ("cross-note-lunch", "Create a note titled Lunch that says where my lunch today is.",
      [*_event("Lunch with Dana"), *_new("Notes", "New note", ("Title", "Lunch"), ("Note", "Cafe Rio"))],
      [_check("note", title="Lunch", text=["Cafe Rio"])], ["cross-app", "notes", "calendar"], {}),
