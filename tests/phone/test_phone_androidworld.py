@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from coachgym.envs.phone import PhoneEnv
@@ -150,3 +151,24 @@ def test_ui_elements_carry_every_androidworld_field_with_its_conventions():
     env.step(json.dumps({"action_type": "navigate_back"}))
     thread_row = _named(env, "Carol White")
     assert thread_row["is_long_clickable"] and thread_row["resource_name"] == "com.coachgym.messages:id/row"
+
+
+def test_random_androidworld_actions_and_junk_never_break_the_env():
+    env = PhoneEnv(screenshot_height=320, action_dialect="androidworld", max_invalid_actions=1000)
+    rng = np.random.default_rng(0)
+    accepted = 0
+    for episode in range(6):
+        env.reset(seed=episode)
+        for _ in range(40):
+            action = env.actions.sample(rng)
+            if rng.random() < 0.2:  # AndroidWorld-shaped but wrong
+                action = json.dumps({"action_type": "click", "index": int(rng.integers(-3, 60)),
+                                     "x": float(rng.uniform(-10, 1200)), "text": [1, 2]})
+            if '"status"' in action:
+                continue
+            obs, _, terminated, truncated, info = env.step(action)
+            assert "env_error" not in info, (action, info["env_error"])
+            accepted += "action_error" not in info
+            if terminated or truncated:
+                break
+    assert accepted > 100
