@@ -37,6 +37,8 @@ class GuessOptions(RemoteOptions):
 class PhoneOptions(RemoteOptions):
     screenshot_height: int | None = Field(default=None, ge=200, le=4800, description="Screenshot height, in pixels.")
     coordinates: Literal["pixels", "normalized"] | None = None
+    action_dialect: Literal["native", "androidworld"] | None = Field(
+        default=None, description="androidworld: exactly AndroidWorld's JSON actions, in device pixels.")
 
 
 class BrowserOptions(RemoteOptions):

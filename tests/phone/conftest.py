@@ -25,11 +25,11 @@ def play(env: PhoneEnv, actions: list[str]) -> tuple[dict[str, Any], dict[str, A
 
 
 def element(env: PhoneEnv, name: str) -> dict[str, Any]:
-    """The first listed UI element whose text or content description is `name`."""
+    """The first listed UI element whose text, content description or hint is `name`."""
     for item in env.ui_elements():
-        if name in (item["text"], item["content_description"]):
+        if name in (item["text"], item["content_description"], item["hint_text"]):
             return item
-    shown = [e["text"] or e["content_description"] for e in env.ui_elements()]
+    shown = [e["text"] or e["content_description"] or e["hint_text"] for e in env.ui_elements()]
     raise AssertionError(f"{name!r} is not on screen: {shown}")
 
 

@@ -34,7 +34,9 @@ def test_uiautomator_xml_becomes_phone_env_elements():
     assert [e["text"] or e["content_description"] for e in elements] == ["Wi-Fi", "Search"]
     wifi, search = elements
     assert wifi["bounds"] == [0, 150, 540, 234] and wifi["is_checked"] is True and wifi["is_clickable"]
-    assert search["is_editable"] and search["is_focused"] and search["is_checked"] is None
+    assert search["is_editable"] and search["is_focused"] and not search["is_checkable"] and search["text"] is None
+    assert wifi["bbox_pixels"] == {"x_min": 0, "y_min": 300, "x_max": 1080, "y_max": 468}
+    assert wifi["bbox"]["y_max"] == 468 / 2400  # normalized by the device screen, as AndroidWorld does
     # the same text format as the simulated phone, so the same prompts and expert parser apply
     assert [e.text or e.desc for e in parse_elements(format_elements(elements))] == ["Wi-Fi", "Search"]
 

@@ -55,22 +55,31 @@ class Geometry:
 
 
 def parse_uiautomator(xml: str, geometry: Geometry) -> list[dict[str, Any]]:
-    """`uiautomator dump` XML -> `ui_elements` with the keys and units `PhoneEnv` uses."""
+    """`uiautomator dump` XML -> `ui_elements` with the keys and units `PhoneEnv` uses (every
+    AndroidWorld `UIElement` field, `bbox_pixels` in device pixels, `bounds` in screenshot pixels)."""
     elements: list[dict[str, Any]] = []
     for node in ET.fromstring(xml).iter("node"):
+        flag = lambda name: node.get(name) == "true"  # noqa: E731
         text, desc = node.get("text", ""), node.get("content-desc", "")
-        clickable = node.get("clickable") == "true" or node.get("long-clickable") == "true"
-        if not (text or desc or clickable):
+        clickable = flag("clickable") or flag("long-clickable")
+        if not (text or desc or clickable or flag("scrollable")):
             continue
         numbers = [int(v) for v in node.get("bounds", "[0,0][0,0]").replace("][", ",").strip("[]").split(",")]
         x0, y0 = geometry.to_shot(numbers[0], numbers[1])
         x1, y1 = geometry.to_shot(numbers[2], numbers[3])
+        pixels = dict(zip(("x_min", "y_min", "x_max", "y_max"), numbers))
         elements.append({
-            "index": len(elements), "class_name": node.get("class", ""), "text": text, "content_description": desc,
-            "bounds": [x0, y0, x1, y1], "is_clickable": clickable,
-            "is_editable": node.get("class", "").endswith("EditText"),
-            "is_checked": node.get("checked") == "true" if node.get("checkable") == "true" else None,
-            "is_focused": node.get("focused") == "true",
+            "index": len(elements), "bounds": [x0, y0, x1, y1], "text": text or None,
+            "content_description": desc or None, "class_name": node.get("class") or None,
+            "bbox": {k: v / (geometry.device_w if k[0] == "x" else geometry.device_h) for k, v in pixels.items()},
+            "bbox_pixels": pixels, "hint_text": node.get("hint") or None, "is_checked": flag("checked"),
+            "is_checkable": flag("checkable"), "is_clickable": clickable,
+            "is_editable": node.get("class", "").endswith("EditText"), "is_enabled": node.get("enabled") != "false",
+            "is_focused": flag("focused"), "is_focusable": flag("focusable"),
+            "is_long_clickable": flag("long-clickable"),
+            "is_scrollable": flag("scrollable"), "is_selected": flag("selected"), "is_visible": True,
+            "package_name": node.get("package") or None, "resource_name": node.get("resource-id") or None,
+            "tooltip": None, "resource_id": None,
         })
     return elements
 
@@ -92,7 +101,7 @@ def commands(action: ParsedAction, elements: list[dict[str, Any]], geometry: Geo
             x, y = geometry.to_device(*_point(args, elements, name))
             steps.append(["shell", "input", "tap", str(x), str(y)])
             if args.get("clear_text"):
-                current = len(elements[args["index"]]["text"])
+                current = len(elements[args["index"]]["text"] or "")
                 steps.append(["shell", "input", "keyevent", "KEYCODE_MOVE_END", *["KEYCODE_DEL"] * current])
         return [*steps, ["shell", "input", "text", shlex.quote(args["text"].replace(" ", "%s"))]]
     if name in ("scroll", "swipe"):

@@ -23,6 +23,9 @@ ALIASES = {"sms": "Messages", "text": "Messages", "phonebook": "Contacts", "peop
            "shopping": "Shop", "store": "Shop", "notepad": "Notes", "keep": "Notes", "agenda": "Calendar"}
 
 SCROLL_ROWS = 5
+SYSTEM_PACKAGE = "com.android.systemui"
+LAUNCHER_PACKAGE = "com.android.launcher3"
+HOME_STYLES = {"bg", "wallpaper", "home_clock", "home_date", "appicon", "dock", "search"}
 
 
 class Dialog:
@@ -45,6 +48,7 @@ class Device:
         self.dialog: Dialog | None = None
         self.toast = ""
         self.shift = False
+        self.symbols = False
         self._screen: Screen | None = None
 
     # ----------------------------------------------------------------- what apps call
@@ -115,7 +119,8 @@ class Device:
 
     def _build(self) -> Screen:
         nodes = [Node("android.widget.FrameLayout", (0, 0, 1080, 2400), style="bg")]
-        nodes += system.status_bar(self.state)
+        on_wallpaper = self.view is None and self.overlay is None
+        nodes += system.status_bar(self.state, (255, 255, 255) if on_wallpaper else None)
         view = self.view
         if view is None:
             title = "Home screen"
@@ -125,9 +130,11 @@ class Device:
             layout = Layout(view, KEYBOARD_TOP if self.keyboard_open else NAV_TOP)
             app.build(layout, view)
             title = view.app if view.page == "main" else f"{view.app} › {app.title(view)}"
+            for node in layout.nodes:
+                node.package = app.package
             nodes += layout.nodes
             if self.keyboard_open:
-                nodes += system.keyboard(self.type_key, self.shift)
+                nodes += system.keyboard(self)
         modal_from = None
         if self.overlay == "shade":
             modal_from, title = len(nodes), "Notification shade"
@@ -142,6 +149,9 @@ class Device:
         if self.dialog is not None:
             modal_from, title = len(nodes), f"Dialog: {self.dialog.title}"
             nodes += system.dialog(self.dialog, self._dismiss)
+        for node in nodes:
+            node.package = node.package or (LAUNCHER_PACKAGE if view is None and node.style in HOME_STYLES
+                                            else SYSTEM_PACKAGE)
         return Screen(title=title, nodes=nodes, modal_from=modal_from)
 
     def _dismiss(self) -> None:
@@ -152,7 +162,7 @@ class Device:
         if node.field is not None:
             assert self.view is not None
             self.view.focus = node.field
-            return f"Focused the text field {node.desc!r}; the keyboard is open."
+            return f"Focused the text field {node.hint or node.text!r}; the keyboard is open."
         if node.on_slide is not None:
             node.on_slide(fraction)
             return f"Set {node.desc} to {round(fraction * 100)}%."
@@ -183,7 +193,13 @@ class Device:
         if view is None or view.focus is None:
             return
         current = view.fields.get(view.focus, "")
-        if key == "⌫":
+        if key.startswith(system.SUGGESTION):  # a suggestion replaces the word being typed
+            words = current.split(" ")
+            view.fields[view.focus] = " ".join([*words[:-1], key[len(system.SUGGESTION):]]) + " "
+        elif key == system.SWITCH_LAYOUT:
+            self.symbols = not self.symbols
+            return
+        elif key == "⌫":
             view.fields[view.focus] = current[:-1]
         elif key == "⇧":
             self.shift = not self.shift
@@ -268,6 +284,7 @@ class Device:
             "stack": [v.model_dump() for v in self.stack],
             "saved": {k: [v.model_dump() for v in s] for k, s in self.saved.items()},
             "recents": self.recents, "overlay": self.overlay, "toast": self.toast, "shift": self.shift,
+            "symbols": self.symbols,
             "dialog": None if self.dialog is None else [self.dialog.title, [c[0] for c in self.dialog.choices]],
         }
 

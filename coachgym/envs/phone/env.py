@@ -15,12 +15,14 @@ import numpy as np
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task
+from coachgym.envs.phone import androidworld
 from coachgym.envs.phone.actions import PHONE_ACTIONS, target_point
+from coachgym.envs.phone.androidworld import ANDROIDWORLD_ACTIONS
 from coachgym.envs.phone.device import Device
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.render import Renderer
 from coachgym.envs.phone.state import PhoneState
-from coachgym.envs.phone.ui import LOGICAL_H, Node, Scale, box_center, format_elements
+from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Node, Scale, box_center, format_elements
 from coachgym.envs.phone.world import build_state
 
 
@@ -29,13 +31,15 @@ class PhoneEnv(AgentEnv):
 
     Observation: `screenshot` (default 1120x504 RGB; `screenshot_height` sets it, width keeps the
     phone's 9:20 aspect) and `text`: what the last action did, the current screen, and the
-    AndroidWorld-style UI element list (index, class, text, content description, bounds in
-    screenshot pixels, clickable/editable/checked). `info["ui_elements"]` has the same as dicts.
-    Actions: AndroidWorld JSON (`{"action_type": "click", "index": 3}`) or the same actions as
-    calls (`click(x=120, y=700)`); coordinates are screenshot pixels, or 0-999 when
-    `coordinates="normalized"` (CogAgent style). Reward: 1 at the end when the app state satisfies
-    the task (or, for infeasible tasks, when the agent answered `status("infeasible")`), else 0.
-    The episode ends on `status(...)`, after repeated invalid actions, or at the step budget.
+    AndroidWorld-style UI element list (index, class, text, description, hint, bounds, flags).
+    `info["ui_elements"]` has every field of AndroidWorld's `UIElement` as dicts.
+    Actions (`action_dialect="native"`): AndroidWorld JSON (`{"action_type": "click", "index": 3}`)
+    or the same actions as calls (`click(x=120, y=700)`); coordinates are screenshot pixels, or
+    0-999 when `coordinates="normalized"` (CogAgent style). `action_dialect="androidworld"` takes
+    exactly AndroidWorld's JSON actions and semantics, in device pixels. Reward: 1 at the end
+    when the app state is exactly what the task asked (its checks hold and nothing else changed;
+    for infeasible tasks, `status("infeasible")` with nothing changed), else 0. The episode ends
+    on `status(...)`, after repeated invalid actions, or at the step budget.
     """
 
     name = "phone"
@@ -44,12 +48,23 @@ class PhoneEnv(AgentEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, *args: Any, screenshot_height: int = 1120,
-                 coordinates: Literal["pixels", "normalized"] = "pixels", **kwargs: Any):
-        """`args`/`kwargs` are `AgentEnv`'s (task, suite, max_steps, split, render_mode, ...)."""
+                 coordinates: Literal["pixels", "normalized"] = "pixels",
+                 action_dialect: Literal["native", "androidworld"] = "native", **kwargs: Any):
+        """`args`/`kwargs` are `AgentEnv`'s (task, suite, max_steps, split, render_mode, ...).
+
+        `action_dialect="androidworld"` takes exactly AndroidWorld's JSON actions with their
+        semantics and device-pixel coordinates (see `androidworld.py`)."""
         if screenshot_height < 200 or screenshot_height > 4800:
             raise ValueError(f"screenshot_height must be between 200 and 4800 pixels, got {screenshot_height}.")
         if coordinates not in ("pixels", "normalized"):
             raise ValueError(f"coordinates must be 'pixels' or 'normalized', got {coordinates!r}.")
+        if action_dialect not in ("native", "androidworld"):
+            raise ValueError(f"action_dialect must be 'native' or 'androidworld', got {action_dialect!r}.")
+        if action_dialect == "androidworld" and coordinates != "pixels":
+            raise ValueError("The androidworld dialect uses device pixels; leave coordinates='pixels'.")
+        self.action_dialect = action_dialect
+        if action_dialect == "androidworld":
+            self.actions = ANDROIDWORLD_ACTIONS
         self.scale = Scale.for_height(screenshot_height)
         self.screenshot_shape = (self.scale.height, self.scale.width)
         self.renderer = Renderer(self.scale)
@@ -70,7 +85,8 @@ class PhoneEnv(AgentEnv):
     def _execute(self, action: ParsedAction) -> StepResult:
         device = self._live_device()
         device.toast = ""
-        feedback = self._dispatch(device, action)
+        feedback = (androidworld.execute(action, device) if self.action_dialect == "androidworld"
+                    else self._dispatch(device, action))
         device.changed()
         return StepResult(text=self._describe(feedback), done=action.name == "status")
 
@@ -96,7 +112,8 @@ class PhoneEnv(AgentEnv):
 
     # ----------------------------------------------------------------- public helpers
     def ui_elements(self) -> list[dict[str, Any]]:
-        return self._live_device().screen().describe(self.scale, self.coordinates == "normalized")
+        units = "device" if self.action_dialect == "androidworld" else self.coordinates
+        return self._live_device().screen().describe(self.scale, units)
 
     def element_center(self, index: int) -> tuple[int, int]:
         """The screenshot pixel a `click(index)` taps (in the env's coordinate convention)."""
@@ -111,7 +128,9 @@ class PhoneEnv(AgentEnv):
     def _describe(self, feedback: str) -> str:
         device = self._live_device()
         screen = device.screen()
-        unit = "0-999 normalized" if self.coordinates == "normalized" else "screenshot pixels"
+        unit = {"normalized": "0-999 normalized", "pixels": "screenshot pixels"}[self.coordinates]
+        if self.action_dialect == "androidworld":
+            unit = f"device pixels ({LOGICAL_W}x{LOGICAL_H})"
         lines = [feedback, f"Screen: {screen.title}"]
         if device.toast:
             lines.append(f"Toast: {device.toast}")

@@ -1,10 +1,18 @@
 """Task evaluators: declarative checks over the phone's `PhoneState`, never over pixels or claims.
 
 A task's `evaluator` is `{"checks": [{"kind": ..., ...}, ...]}` (all must hold) or
-`{"infeasible": true}`. Checks compare the final state with the starting state where "new" matters
-(a message must have been *sent* during the episode, not merely exist). The agent's own words are
-used only where the task asks for them: the text of `answer`, and `status(infeasible)` on a task
-that cannot be done. A feasible task declared infeasible fails.
+`{"infeasible": true}`. Success means the world ended exactly as the task asked:
+
+1. every check holds, each against the *whole* record it names (a contact edit must leave the
+   fields it did not mention as they were; a message task wants exactly `count` new messages,
+   appended to an untouched thread), and values the agent wrote are compared as values
+   (`values.compare`: "$170" is not $70);
+2. nothing else changed: every key of `changes.changed_keys(before, after)` must be one a check
+   asked for, so deleting Bob as well as Ivan, or texting Dana as well as Carol, fails.
+
+The agent's own words count only where the task asks for them: the text of `answer`, and
+`status(infeasible)` on a task that cannot be done (and then the world must be unchanged). A
+feasible task declared infeasible fails.
 """
 
 from __future__ import annotations
@@ -14,105 +22,164 @@ from collections.abc import Callable
 from typing import Any
 
 from coachgym.envs.core import Evaluation
-from coachgym.envs.phone.state import PhoneState
+from coachgym.envs.phone import values
+from coachgym.envs.phone.changes import changed_keys, key
+from coachgym.envs.phone.state import Contact, Event, PhoneState
+from coachgym.envs.phone.values import normalize_text
 
-Check = Callable[[dict[str, Any], PhoneState, PhoneState], str | None]
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def _alnum(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
+# A check returns (failure or None, the change keys it accounts for).
+Check = Callable[[dict[str, Any], PhoneState, PhoneState], tuple[str | None, set[str]]]
+TYPED = ("time", "phone", "money", "date", "email", "number")
+MAX_ANSWER_WORDS = 20  # an answer is a short statement; pasting the whole screen is not answering
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
+def body_problem(spec: dict[str, Any], text: str, year: int) -> str | None:
+    """Why `text` (a message or note body) does not say what `spec` asks, or None.
 
-
-def _message(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    new = [m for m in after.messages[len(before.messages):] if m.outgoing and _norm(m.contact) == _norm(spec["to"])]
-    if not new:
-        return f"no message was sent to {spec['to']}"
-    if not any(all(_norm(part) in _norm(m.body) for part in spec.get("contains", [])) for m in new):
-        return f"no message to {spec['to']} contains {spec.get('contains')}"
+    `text`: accepted phrasings of the whole text; `items`: the comma-separated items, as a set;
+    `contains` / `excludes`: whole-word phrases; `time`, `phone`, ...: every such value in the
+    text must be this one (see `values.compare`)."""
+    if "text" in spec and (problem := values.compare("text", text, spec["text"])):
+        return problem
+    if "items" in spec:
+        items = {normalize_text(i) for i in re.split(r",|\band\b", text) if normalize_text(i)}
+        if items != {normalize_text(i) for i in spec["items"]}:
+            return f"{text!r} does not list exactly {spec['items']}"
+    missing = [p for p in spec.get("contains", []) if not values.mentions(text, p)]
+    if missing:
+        return f"{text!r} does not mention {missing}"
+    extra = [p for p in spec.get("excludes", []) if values.mentions(text, p)]
+    if extra:
+        return f"{text!r} also mentions {extra}"
+    for kind in TYPED:
+        if kind in spec and (problem := values.compare(kind, text, spec[kind], year)):
+            return f"in {text!r}: {problem}"
     return None
 
 
-def _setting(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    value = getattr(after.settings, spec["key"])
+def _year(state: PhoneState) -> int:
+    return int(state.date[:4])
+
+
+def _message(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    to = normalize_text(spec["to"])
+    old = [m for m in before.messages if normalize_text(m.contact) == to]
+    now = [m for m in after.messages if normalize_text(m.contact) == to]
+    covers = {key("messages", spec["to"])}
+    if now[: len(old)] != old:
+        return f"earlier messages with {spec['to']} were changed or deleted", covers
+    new = now[len(old):]
+    if any(not m.outgoing for m in new):
+        return f"unexpected incoming messages from {spec['to']}", covers
+    count = spec.get("count", 1)
+    if len(new) != count:
+        return f"{len(new)} new message(s) to {spec['to']}, expected {count}", covers
+    for message in new:
+        if problem := body_problem(spec, message.body, _year(after)):
+            return f"message to {spec['to']}: {problem}", covers
+    return None, covers
+
+
+def _setting(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    value, covers = getattr(after.settings, spec["key"]), {f"settings:{spec['key']}"}
     if "value" in spec and value != spec["value"]:
-        return f"{spec['key']} is {value}, expected {spec['value']}"
+        return f"{spec['key']} is {value}, expected {spec['value']}", covers
     if not spec.get("min", value) <= value <= spec.get("max", value):
-        return f"{spec['key']} is {value}, expected {spec.get('min')}..{spec.get('max')}"
-    return None
+        return f"{spec['key']} is {value}, expected {spec.get('min')}..{spec.get('max')}", covers
+    return None, covers
 
 
-def _contact(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    contact = after.contact(spec["name"])
-    if contact is None:
-        return f"no contact named {spec['name']}"
-    if "phone" in spec and _digits(contact.phone) != _digits(spec["phone"]):
-        return f"{contact.name}'s phone is {contact.phone}, expected {spec['phone']}"
-    if "email" in spec and _norm(contact.email) != _norm(spec["email"]):
-        return f"{contact.name}'s email is {contact.email!r}, expected {spec['email']!r}"
-    if "favorite" in spec and contact.favorite != spec["favorite"]:
-        return f"{contact.name} favorite={contact.favorite}"
-    return None
+def _only(collection: str, attr: str, name: str, state: PhoneState) -> tuple[Any, str | None]:
+    found = [r for r in getattr(state, collection) if normalize_text(getattr(r, attr)) == normalize_text(name)]
+    if len(found) != 1:
+        return None, f"{len(found)} {collection} named {name!r}, expected exactly one"
+    return found[0], None
+
+
+def _contact(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    covers = {key("contacts", spec["name"])}
+    contact, problem = _only("contacts", "name", spec["name"], after)
+    if problem:
+        return problem, covers
+    start = before.contact(spec["name"]) or Contact(name=spec["name"], phone="")
+    want = start.model_dump() | {k: v for k, v in spec.items() if k in Contact.model_fields}
+    return _mismatch(contact, want, ("phone", "email", "favorite")), covers
+
+
+def _mismatch(record: Any, want: dict[str, Any], fields: tuple[str, ...]) -> str | None:
+    """Which of `fields` of `record` differ from `want` (compared as `_same_field` does), or None."""
+    wrong = [f for f in fields if not _same_field(f, getattr(record, f), want[f])]
+    if not wrong:
+        return None
+    name = getattr(record, "name", None) or getattr(record, "title", "")
+    return f"{name}: " + ", ".join(f"{f}={getattr(record, f)!r}, expected {want[f]!r}" for f in wrong)
+
+
+def _same_field(field: str, actual: Any, wanted: Any) -> bool:
+    if field == "phone":
+        return re.sub(r"\D", "", actual) == re.sub(r"\D", "", wanted)
+    if isinstance(wanted, str):
+        return normalize_text(actual) == normalize_text(wanted)
+    return actual == wanted
+
+
+def _event(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    covers = {key("events", spec["title"])}
+    event, problem = _only("events", "title", spec["title"], after)
+    if problem:
+        return problem, covers
+    start, _ = _only("events", "title", spec["title"], before)
+    base = start.model_dump() if start is not None else {"location": ""}
+    want = base | {k: v for k, v in spec.items() if k in Event.model_fields}
+    return _mismatch(event, want, ("date", "time", "location")), covers
+
+
+def _note(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    covers = {key("notes", spec["title"])}
+    note, problem = _only("notes", "title", spec["title"], after)
+    if problem:
+        return problem, covers
+    problem = body_problem(spec, note.body, _year(after))
+    return (f"note {note.title!r}: {problem}" if problem else None), covers
 
 
 def _absent(collection: str, attr: str) -> Check:
-    def check(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-        if any(_norm(getattr(item, attr)) == _norm(spec["name"]) for item in getattr(after, collection)):
-            return f"{spec['name']!r} is still in {collection}"
-        return None
+    def check(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+        covers = {key(collection, spec["name"])}
+        wanted = normalize_text(spec["name"])
+        if any(normalize_text(getattr(item, attr)) == wanted for item in getattr(after, collection)):
+            return f"{spec['name']!r} is still in {collection}", covers
+        return None, covers
     return check
 
 
-def _event(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    for event in after.events:
-        if _norm(event.title) == _norm(spec["title"]) and all(
-                getattr(event, k) == spec[k] for k in ("date", "time") if k in spec) and (
-                "location" not in spec or _norm(event.location) == _norm(spec["location"])):
-            return None
-    return f"no event matching {spec}"
-
-
-def _note(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    note = next((n for n in after.notes if _norm(n.title) == _norm(spec["title"])), None)
-    if note is None:
-        return f"no note titled {spec['title']!r}"
-    missing = [part for part in spec.get("contains", []) if _norm(part) not in _norm(note.body)]
-    return f"note {note.title!r} lacks {missing}" if missing else None
-
-
-def _filter(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
+def _filter(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
     actual = after.shop_filter.model_dump()
     wrong = {k: actual[k] for k, v in spec.items() if k != "kind" and actual[k] != v}
-    return f"shop filter differs: {wrong}" if wrong else None
+    return (f"shop filter differs: {wrong}" if wrong else None), set()
 
 
-def _cart(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    return None if sorted(after.cart) == sorted(spec["ids"]) else f"cart is {after.cart}, expected {spec['ids']}"
+def _cart(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    ok = sorted(after.cart) == sorted(spec["ids"])
+    return (None if ok else f"cart is {after.cart}, expected {spec['ids']}"), {"cart"}
 
 
-def _order(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
+def _order(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
     new = after.orders[len(before.orders):]
-    if not any(sorted(o.product_ids) == sorted(spec["ids"]) for o in new):
-        return f"no new order of exactly {spec['ids']}"
-    return None
+    if after.orders[: len(before.orders)] != before.orders or len(new) != 1:
+        return f"{len(new)} new order(s), expected exactly one", {"orders"}
+    if sorted(new[0].product_ids) != sorted(spec["ids"]):
+        return f"the new order is {new[0].product_ids}, expected {spec['ids']}", {"orders"}
+    return None, {"orders"}
 
 
-def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    """The answer must mention one expected option; punctuation and spacing are ignored
-    ("415-555-0114" matches "415 555 0114")."""
+def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
     if after.answer is None:
-        return "no answer was given"
-    given = _alnum(after.answer)
-    if not any(_alnum(option) in given for option in spec["any_of"]):
-        return f"answer {after.answer!r} does not mention any of {spec['any_of']}"
-    return None
+        return "no answer was given", set()
+    if len(after.answer.split()) > MAX_ANSWER_WORDS:
+        return f"the answer has {len(after.answer.split())} words; give the value in at most {MAX_ANSWER_WORDS}", set()
+    problem = values.compare(spec.get("type", "text"), after.answer, spec["value"], _year(after))
+    return (f"answer: {problem}" if problem else None), set()
 
 
 CHECKS: dict[str, Check] = {
@@ -125,12 +192,23 @@ CHECKS: dict[str, Check] = {
 
 def evaluate(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> Evaluation:
     """Score `after` (the final state) against a task's evaluator spec."""
+    changes = changed_keys(before, after)
     if spec.get("infeasible"):
-        ok = after.goal_status == "infeasible"
-        return Evaluation(reward=float(ok), success=ok,
-                          detail="correctly reported infeasible" if ok else "the task is infeasible; expected "
-                          "status(goal_status='infeasible')")
+        if after.goal_status != "infeasible":
+            return _result(["the task is infeasible; expected status(goal_status='infeasible')"])
+        return _result([f"changed {k} ({v}) on an infeasible task" for k, v in changes.items()],
+                       "correctly reported infeasible")
     if after.goal_status == "infeasible":
-        return Evaluation(reward=0.0, success=False, detail="reported infeasible, but the task is feasible")
-    failures = [msg for check in spec["checks"] if (msg := CHECKS[check["kind"]](check, before, after))]
-    return Evaluation(reward=float(not failures), success=not failures, detail="; ".join(failures) or "all checks pass")
+        return _result(["reported infeasible, but the task is feasible"])
+    failures, covered = [], set()
+    for check in spec["checks"]:
+        problem, keys = CHECKS[check["kind"]](check, before, after)
+        covered |= keys
+        if problem:
+            failures.append(problem)
+    failures += [f"unrequested change to {k} ({v})" for k, v in changes.items() if k not in covered]
+    return _result(failures)
+
+
+def _result(failures: list[str], passed: str = "all checks pass") -> Evaluation:
+    return Evaluation(reward=float(not failures), success=not failures, detail="; ".join(failures) or passed)

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from coachgym.envs.core import Expert, Task
 from coachgym.envs.phone.ui import box_center
 
-_LINE = re.compile(r'^\[(\d+)\] (\S+)(?: "((?:[^"\\]|\\.)*)")?(?: desc="((?:[^"\\]|\\.)*)")? '
-                   r"bounds=\[(\d+),(\d+)\]\[(\d+),(\d+)\](.*)$")
+_LINE = re.compile(r'^\[(\d+)\] (\S+)(?: "((?:[^"\\]|\\.)*)")?(?: desc="((?:[^"\\]|\\.)*)")?'
+                   r'(?: hint="((?:[^"\\]|\\.)*)")? bounds=\[(\d+),(\d+)\]\[(\d+),(\d+)\](.*)$')
 _SIZE = re.compile(r"Screenshot (\d+)x(\d+);")
 MAX_SEARCH = 6
 
@@ -32,6 +32,7 @@ class Element:
     desc: str
     bounds: tuple[int, int, int, int]
     flags: str
+    hint: str = ""
 
     @property
     def center(self) -> tuple[int, int]:
@@ -45,9 +46,9 @@ def parse_elements(text: str) -> list[Element]:
         match = _LINE.match(line)
         if match:
             unescape = lambda s: (s or "").replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")  # noqa: E731
-            index, cls, body, desc, *box, flags = match.groups()
+            index, cls, body, desc, hint, *box, flags = match.groups()
             elements.append(Element(int(index), cls, unescape(body), unescape(desc),
-                                    tuple(int(v) for v in box), flags))  # type: ignore[arg-type]
+                                    tuple(int(v) for v in box), flags, unescape(hint)))  # type: ignore[arg-type]
     return elements
 
 
@@ -103,7 +104,7 @@ class PhoneExpert(Expert):
             is_editable = "editable" in element.flags
             if editable != is_editable:
                 continue
-            if (element.text == name and not editable) or element.desc == name:
+            if (element.text == name and not editable) or name in (element.desc, element.hint):
                 return element
         return None
 

@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 
 QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", "airplane_mode"),
                ("Dark mode", "dark_mode"), ("Do not disturb", "do_not_disturb")]
-_KEY_ROWS = ["1234567890", "qwertyuiop", "asdfghjkl", "⇧zxcvbnm⌫"]
-APP_COLORS = {"Contacts": (66, 133, 244), "Messages": (52, 168, 83), "Calendar": (234, 67, 53),
-              "Settings": (95, 99, 104), "Notes": (251, 188, 4), "Shop": (171, 71, 188)}
+_LETTERS = ["qwertyuiop", "asdfghjkl", "⇧zxcvbnm⌫"]
+_SYMBOLS = ["1234567890", "@#$_&-+()/", "=*\"':;!?⌫"]
+DOCK = ["Messages", "Contacts", "Calendar", "Shop"]
+SUGGESTION = "\x00"  # what a suggestion tap sends, before the word
+SWITCH_LAYOUT = "\x01"  # what the ?123 / ABC key sends
+SUGGESTIONS = ["I", "the", "Thanks", "yes", "see", "you", "soon", "tonight", "tomorrow", "meeting", "report", "late",
+               "love", "please", "call", "back", "birthday", "happy", "sure", "no", "problem", "running", "still"]
 
 
 def toggler(state: PhoneState, key: str) -> Handler:
@@ -31,9 +35,11 @@ def toggler(state: PhoneState, key: str) -> Handler:
     return flip
 
 
-def status_bar(state: PhoneState) -> list[Node]:
+def status_bar(state: PhoneState, color: tuple[int, int, int] | None = None) -> list[Node]:
+    """Clock and status icons; `color` overrides the theme's text colour (white on the wallpaper)."""
     s = state.settings
-    nodes = [Node("android.widget.TextView", (36, 8, 220, STATUS_H - 8), text=state.time, style="status")]
+    nodes = [Node("android.widget.TextView", (36, 8, 220, STATUS_H - 8), text=state.time, style="status",
+                  color=color)]
     icons = [("Battery", f"{state.battery}%", f"Battery {state.battery} percent")]
     if s.wifi and not s.airplane_mode:
         icons.append(("Wi-Fi", "wifi", "Wi-Fi connected"))
@@ -47,23 +53,31 @@ def status_bar(state: PhoneState) -> list[Node]:
     for _, glyph, desc in icons:
         width = 130 if glyph.endswith("%") else 64
         nodes.append(Node("android.widget.ImageView", (right - width, 12, right, STATUS_H - 12), desc=desc,
-                          sub=glyph, style="status_icon"))
+                          sub=glyph, style="status_icon", color=color))
         right -= width + 16
     return nodes
 
 
 def launcher(device: Device) -> list[Node]:
+    """Home: wallpaper, clock, the app grid (seed order), a search bar and a dock of favourites."""
     state = device.state
-    weekday_date = _pretty_date(state.date)
     nodes = [
-        Node("android.widget.TextClock", (72, 220, 1008, 420), text=state.time, style="clock"),
-        Node("android.widget.TextView", (72, 420, 1008, 500), text=weekday_date, style="body_light"),
+        Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="wallpaper"),
+        Node("android.widget.TextClock", (72, 220, 1008, 420), text=state.time, style="home_clock"),
+        Node("android.widget.TextView", (72, 420, 1008, 500), text=_pretty_date(state.date), style="home_date"),
     ]
     for i, name in enumerate(state.launcher):
         col, row = i % 4, i // 4
-        x0, y0 = 60 + col * 252, 1500 + row * 300
+        x0, y0 = 60 + col * 252, 1040 + row * 300
         nodes.append(Node("android.widget.TextView", (x0, y0, x0 + 204, y0 + 264), text=name, desc=f"Open {name}",
-                          style="appicon", color=APP_COLORS[name], on_tap=_launch(device, name)))
+                          style="appicon", on_tap=_launch(device, name)))
+    nodes.append(Node("android.widget.TextView", (60, 1700, LOGICAL_W - 60, 1836), hint="Search apps",
+                      style="search"))
+    nodes.append(Node("android.widget.FrameLayout", (36, 1940, LOGICAL_W - 36, 2220), style="dock"))
+    for i, name in enumerate(DOCK):
+        x0 = 84 + i * 234
+        nodes.append(Node("android.widget.ImageView", (x0, 1970, x0 + 210, 2190), desc=name, style="appicon",
+                          on_tap=_launch(device, name)))
     return nodes
 
 
@@ -77,24 +91,48 @@ def nav_bar(back: Handler, home: Handler, recents: Handler) -> list[Node]:
     return nodes
 
 
-def keyboard(type_key: Callable[[str], None], shift: bool) -> list[Node]:
+def keyboard(device: Device) -> list[Node]:
+    """The soft keyboard: a suggestion strip over letter (or ?123 symbol) keys; not in the UI tree."""
     nodes = [Node("android.inputmethodservice.KeyboardView", (0, KEYBOARD_TOP, LOGICAL_W, NAV_TOP), style="keyboard")]
-    key_h = (NAV_TOP - KEYBOARD_TOP) // 5
-    rows: list[list[tuple[str, str, int]]] = [[(k, k, 108) for k in row] for row in _KEY_ROWS]
-    rows[3][0], rows[3][-1] = ("⇧", "⇧", 162), ("⌫", "⌫", 162)
-    rows.append([(",", ",", 108), ("@", "@", 108), ("space", " ", 432), (".", ".", 108), (":", ":", 108),
-                 ("⏎", "⏎", 216)])
+    strip = 112
+    words = suggestions(device)
+    for i, word in enumerate(words):
+        x0 = i * LOGICAL_W // len(words)
+        nodes.append(Node("android.inputmethodservice.Suggestion", (x0, KEYBOARD_TOP, x0 + LOGICAL_W // len(words),
+                          KEYBOARD_TOP + strip), text=word, style="suggestion", listed=False,
+                          sub="last" if i == len(words) - 1 else "", on_tap=_key(device.type_key, SUGGESTION + word)))
+    key_h = (NAV_TOP - KEYBOARD_TOP - strip) // 4
+    rows: list[list[tuple[str, str, int]]] = [[(k, k, 108) for k in row]
+                                              for row in (_SYMBOLS if device.symbols else _LETTERS)]
+    if not device.symbols:
+        rows[2][0] = ("⇧", "⇧", 162)
+    rows[2][-1] = ("⌫", "⌫", 162)
+    rows.append([("ABC" if device.symbols else "?123", SWITCH_LAYOUT, 162), (",", ",", 108), ("space", " ", 432),
+                 (".", ".", 108), ("⏎", "⏎", 216)])
     for r, row in enumerate(rows):
         width = sum(w for _, _, w in row)
         x = (LOGICAL_W - width) // 2
-        y = KEYBOARD_TOP + r * key_h
+        y = KEYBOARD_TOP + strip + r * key_h
         for label, char, w in row:
-            shown = label.upper() if shift and label.isalpha() and len(label) == 1 else label
+            shown = label.upper() if device.shift and label.isalpha() and len(label) == 1 else label
             nodes.append(Node("android.inputmethodservice.Keyboard$Key", (x + 6, y + 10, x + w - 6, y + key_h - 10),
-                              text=shown, style="key", checked=shift if char == "⇧" else None, listed=False,
-                              on_tap=_key(type_key, char)))
+                              text=shown, style="key", checked=device.shift if char == "⇧" else None, listed=False,
+                              on_tap=_key(device.type_key, char)))
             x += w
     return nodes
+
+
+def suggestions(device: Device) -> list[str]:
+    """Three words completing the word being typed (contact first names, then common words)."""
+    view = device.view
+    typed = view.fields.get(view.focus or "", "") if view is not None else ""
+    partial = typed.split(" ")[-1].casefold() if typed and not typed.endswith(" ") else ""
+    if not partial:
+        return ["I", "the", "Thanks"]
+    names = [c.name.split()[0] for c in device.state.contacts]
+    words = [w for w in dict.fromkeys(names + SUGGESTIONS)
+             if w.casefold().startswith(partial) and w.casefold() != partial]
+    return [*words, "I", "the", "Thanks"][:3]
 
 
 def shade(device: Device) -> list[Node]:
@@ -128,7 +166,7 @@ def recents(device: Device) -> list[Node]:
     y = 260
     for name in device.recents[:6]:
         nodes.append(Node("android.widget.LinearLayout", (72, y, LOGICAL_W - 72, y + 240), text=name,
-                          color=APP_COLORS[name], style="card", on_tap=_resume(device, name)))
+                          style="card", on_tap=_resume(device, name)))
         y += 270
     if device.recents:
         nodes.append(Node("android.widget.Button", (700, y + 20, LOGICAL_W - 72, y + 140), text="Clear all",

@@ -1,4 +1,4 @@
-"""The built-in phone task suite: 62 tasks over six apps, including cross-app and infeasible ones.
+"""The built-in phone task suite: the first 62 tasks over six apps (more in `tasks_more.py`).
 
 Each task has a natural-language goal, a state-based evaluator (see `evaluate.py`) and, in
 `setup["plan"]`, the high-level steps the scripted expert follows (it resolves them against the
@@ -21,7 +21,7 @@ def _open(app: str) -> list[Any]:
 
 
 def _new_chat(name: str) -> Plan:
-    return [_open("Messages"), ["tap", "Start chat"], ["type", "To: name or number", name.split()[0]], ["tap", name]]
+    return [_open("Messages"), ["tap", "Start chat"], ["type", "To: name or number", name], ["tap", name]]
 
 
 def _text(name: str, body: str) -> Plan:
@@ -61,9 +61,15 @@ def _check(kind: str, **spec: Any) -> dict[str, Any]:
     return {"kind": kind, **spec}
 
 
-def _answer(plan: Plan, answer: str, *any_of: str) -> tuple[Plan, list[dict[str, Any]]]:
-    return [*plan, ["answer", answer]], [_check("answer", any_of=list(any_of or (answer,)))]
+def _answer(plan: Plan, answer: str, kind: str = "text", value: Any = None) -> tuple[Plan, list[dict[str, Any]]]:
+    """A question task: the expert answers `answer`; the check wants `value` (default: `answer`) as a `kind`
+    (see `values.compare`; for text, a list of accepted phrasings)."""
+    expected = value if value is not None else ([answer] if kind == "text" else answer)
+    return [*plan, ["answer", answer]], [_check("answer", type=kind, value=expected)]
 
+
+OTHER_PLACES = ["Room 4", "Room 2", "Smile Clinic", "Room 7", "Studio B", "Harbor Hall", "Rex Cinema"]
+OTHER_NOTES = ["spinach", "scarf", "passport", "Piranesi"]  # pasting every note along with the password fails
 
 # (id suffix, goal, plan, checks, tags); checks None means the task is infeasible.
 _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
@@ -93,14 +99,16 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      [*_contact("Alice Chen"), ["tap", "Remove from favorites"]],
      [_check("contact", name="Alice Chen", favorite=False)], ["contacts"]),
     ("contacts-ask-nina", "What is Nina Patel's phone number?",
-     *_answer(_contact("Nina Patel"), "+1 415 555 0114", "415 555 0114"), ["contacts", "question"]),
+     *_answer(_contact("Nina Patel"), "+1 415 555 0114", "phone"), ["contacts", "question"]),
     ("contacts-ask-lena", "What is Lena Vogel's email address?",
-     *_answer(_contact("Lena Vogel"), "lena.v@example.com"), ["contacts", "question"]),
+     *_answer(_contact("Lena Vogel"), "lena.v@example.com", "email"), ["contacts", "question"]),
     ("messages-text-carol", "Text Carol White: \"I'll send the report tonight\".",
-     _text("Carol White", "I'll send the report tonight"), [_check("message", to="Carol White", contains=["report"])],
+     _text("Carol White", "I'll send the report tonight"),
+     [_check("message", to="Carol White", text=["I'll send the report tonight"])],
      ["messages"]),
     ("messages-text-dana", "Send Dana Kim a message saying \"No problem, see you at 1\".",
-     _text("Dana Kim", "No problem, see you at 1"), [_check("message", to="Dana Kim", contains=["see you at 1"])],
+     _text("Dana Kim", "No problem, see you at 1"),
+     [_check("message", to="Dana Kim", text=["No problem, see you at 1"])],
      ["messages"]),
     ("messages-text-george", "Wish George Li a happy birthday by SMS.",
      _text("George Li", "Happy birthday, George!"), [_check("message", to="George Li", contains=["birthday"])],
@@ -111,25 +119,27 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
     ("messages-text-number", "Send \"Please call me back\" to the number +1 650 555 0123.",
      [_open("Messages"), ["tap", "Start chat"], ["type", "To: name or number", "+1 650 555 0123"], ["enter"],
       ["type", "Text message", "Please call me back"], ["tap", "Send"]],
-     [_check("message", to="+1 650 555 0123", contains=["call me back"])], ["messages"]),
+     [_check("message", to="+1 650 555 0123", text=["Please call me back"])], ["messages"]),
     ("messages-delete-spam", "Delete the conversation with +1 650 555 0199.",
      [_open("Messages"), ["long", "+1 650 555 0199"], ["tap", "Delete"]],
      [_check("no_thread", name="+1 650 555 0199")], ["messages"]),
     ("messages-ask-dana", "What did Dana text me this morning?",
-     *_answer([_open("Messages"), ["tap", "Dana Kim"]], "Running 10 min late", "10 min late"),
+     *_answer([_open("Messages"), ["tap", "Dana Kim"]], "Running 10 min late", "text",
+             ["Running 10 min late", "10 min late", "She is running 10 min late", "Dana is running 10 min late"]),
      ["messages", "question"]),
     ("messages-ask-bob", "Which row are the seats Bob and I talked about in?",
-     *_answer([_open("Messages"), ["tap", "Bob Martinez"]], "Row F", "row f"), ["messages", "question"]),
+     *_answer([_open("Messages"), ["tap", "Bob Martinez"]], "Row F", "text", ["Row F", "F"]), ["messages", "question"]),
     ("cross-next-meeting-alice", "Text Alice Chen the time of my next meeting.",
      [_open("Calendar"), ["tap", "Design review"], *_text("Alice Chen", "My next meeting is at 11:30")],
-     [_check("message", to="Alice Chen", contains=["11:30"])], ["cross-app", "messages", "calendar"]),
+     [_check("message", to="Alice Chen", time="11:30")], ["cross-app", "messages", "calendar"]),
     ("cross-lunch-bob", "Tell Bob Martinez by text where my lunch today is.",
      [*_event("Lunch with Dana"), *_text("Bob Martinez", "Lunch is at Cafe Rio")],
-     [_check("message", to="Bob Martinez", contains=["Cafe Rio"])], ["cross-app", "messages", "calendar"]),
+     [_check("message", to="Bob Martinez", contains=["Cafe Rio"], excludes=OTHER_PLACES)],
+     ["cross-app", "messages", "calendar"]),
     ("cross-note-carol-number", "Create a note titled Carol containing Carol White's phone number.",
      [*_contact("Carol White"), _open("Notes"), ["tap", "New note"],
       *_form(("Title", "Carol"), ("Note", "+1 415 555 0103")), ["tap", "Save"]],
-     [_check("note", title="Carol", contains=["415 555 0103"])], ["cross-app", "notes", "contacts"]),
+     [_check("note", title="Carol", phone="+1 415 555 0103")], ["cross-app", "notes", "contacts"]),
     ("cross-coffee-hana", "Add an event \"Coffee with Hana\" tomorrow at 10:00.",
      [_open("Calendar"), ["tap", "New event"],
       *_form(("Title", "Coffee with Hana"), ("Date (YYYY-MM-DD)", "2026-11-24"), ("Time (HH:MM)", "10:00")),
@@ -137,9 +147,10 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      [_check("event", title="Coffee with Hana", date="2026-11-24", time="10:00")], ["calendar"]),
     ("cross-wifi-password-dana", "Text Dana Kim the guest wifi password saved in my notes.",
      [_open("Notes"), ["tap", "Wifi password"], ["back"], *_text("Dana Kim", "The guest wifi password is sunflower42")],
-     [_check("message", to="Dana Kim", contains=["sunflower42"])], ["cross-app", "messages", "notes"]),
+     [_check("message", to="Dana Kim", contains=["sunflower42"], excludes=OTHER_NOTES)],
+     ["cross-app", "messages", "notes"]),
     ("cross-ask-cheapest-watch", "How much is the cheapest watch with free shipping in the Shop?",
-     *_answer(_shop_filter("Watches", free=True, sort="Price: low to high"), "$70", "70"), ["shop", "question"]),
+     *_answer(_shop_filter("Watches", free=True, sort="Price: low to high"), "$70", "money", 70), ["shop", "question"]),
     ("calendar-add-piano", "Schedule \"Piano lesson\" on 2026-11-29 at 17:00 at Music School.",
      [_open("Calendar"), ["tap", "New event"], *_form(("Title", "Piano lesson"), ("Date (YYYY-MM-DD)", "2026-11-29"),
                                                      ("Time (HH:MM)", "17:00"), ("Location", "Music School")),
@@ -165,9 +176,9 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      [*_event("Team offsite"), ["tap", "Edit event"], ["type", "Location", "Pier 7"], ["tap", "Save"]],
      [_check("event", title="Team offsite", date="2026-11-26", time="10:00", location="Pier 7")], ["calendar"]),
     ("calendar-ask-dentist", "What time is my dentist appointment?",
-     *_answer(_event("Dentist"), "08:30", "8:30"), ["calendar", "question"]),
+     *_answer(_event("Dentist"), "08:30", "time"), ["calendar", "question"]),
     ("calendar-ask-last", "What is the last event in my calendar this week?",
-     *_answer([_open("Calendar")], "Movie night", "movie night"), ["calendar", "question"]),
+     *_answer([_open("Calendar")], "Movie night"), ["calendar", "question"]),
     ("settings-wifi-off", "Turn off Wi-Fi.", [_open("Settings"), ["tap", "Wi-Fi"]],
      [_check("setting", key="wifi", value=False)], ["settings"]),
     ("settings-bluetooth-on", "Turn on Bluetooth.", [_open("Settings"), ["tap", "Bluetooth"]],
@@ -192,10 +203,10 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      ["settings"]),
     ("notes-add-meeting", "Create a note titled \"Meeting notes\" that says: discuss Q4 budget.",
      [_open("Notes"), ["tap", "New note"], *_form(("Title", "Meeting notes"), ("Note", "discuss Q4 budget")),
-      ["tap", "Save"]], [_check("note", title="Meeting notes", contains=["Q4 budget"])], ["notes"]),
+      ["tap", "Save"]], [_check("note", title="Meeting notes", text=["discuss Q4 budget"])], ["notes"]),
     ("notes-add-shopping", "Make a note called Hardware with the text: batteries, tape.",
      [_open("Notes"), ["tap", "New note"], *_form(("Title", "Hardware"), ("Note", "batteries, tape")), ["tap", "Save"]],
-     [_check("note", title="Hardware", contains=["batteries", "tape"])], ["notes"]),
+     [_check("note", title="Hardware", items=["batteries", "tape"])], ["notes"]),
     ("notes-delete-books", "Delete my Book list note.", [_open("Notes"), ["long", "Book list"], ["tap", "Delete"]],
      [_check("no_note", name="Book list")], ["notes"]),
     ("notes-delete-packing", "I'm back from the trip; delete the Trip packing note.",
@@ -203,7 +214,7 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
      [_check("no_note", name="Trip packing")], ["notes"]),
     ("notes-append-bread", "Add bread to my Groceries note, keeping what is already there.",
      [_open("Notes"), ["tap", "Groceries"], ["append", "Note", ", bread"], ["tap", "Save"]],
-     [_check("note", title="Groceries", contains=["milk", "rice", "bread"])], ["notes"]),
+     [_check("note", title="Groceries", items=["milk", "eggs", "spinach", "rice", "bread"])], ["notes"]),
     ("notes-ask-wifi", "What is the guest wifi password?",
      *_answer([_open("Notes"), ["tap", "Wifi password"]], "sunflower42"), ["notes", "question"]),
     ("shop-filter-wallets", "In the Shop, filter wallets priced 100-300 with free shipping.",
@@ -225,7 +236,7 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
     ("shop-buy-two", "Order the City Backpack and the Trail Runner together in one order.",
      _buy("City Backpack", "Trail Runner"), [_check("order", ids=["b1", "s1"])], ["shop"]),
     ("shop-ask-field-watch", "How much does the Field Watch cost?",
-     *_answer([_open("Shop"), ["tap", "Field Watch"]], "$220", "220"), ["shop", "question"]),
+     *_answer([_open("Shop"), ["tap", "Field Watch"]], "$220", "money", 220), ["shop", "question"]),
     ("infeasible-text-zoe", "Text Zoe Park \"see you soon\".",
      [*_new_chat("Zoe Park")[:3], ["status", "infeasible"]], None, ["infeasible", "messages"]),
     ("infeasible-brightness-150", "Set the brightness to 150%.", [_open("Settings"), ["status", "infeasible"]], None,
@@ -244,12 +255,15 @@ SPLITS = ("train", "train", "train", "dev", "test")
 
 
 def builtin_suite() -> TaskSuite:
-    """All built-in tasks; every fifth-but-one is dev and every fifth is test."""
+    """All built-in tasks (these, then `tasks_more`); every fifth-but-one is dev and every fifth is test."""
+    from coachgym.envs.phone.tasks_more import MORE_TASKS  # it builds on this module's plan helpers
+
     tasks = []
-    for index, (suffix, goal, plan, checks, tags) in enumerate(_TASKS):
+    for index, (suffix, goal, plan, checks, tags, world) in enumerate([(*t, {}) for t in _TASKS] + MORE_TASKS):
         evaluator = {"infeasible": True} if checks is None else {"checks": checks}
         multi = checks is not None and sum(step[0] not in ("answer", "status") for step in plan) > 1
-        tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup={"plan": plan}, evaluator=evaluator,
+        setup = {"plan": plan, **({"world": world} if world else {})}
+        tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup=setup, evaluator=evaluator,
                           split=SPLITS[index % len(SPLITS)], tags=[*tags, "multi-step" if multi else "single-step"]))
     return TaskSuite(name="phone", env="phone", description="Touch-driven tasks on a simulated Android-like phone.",
                      tasks=tasks, reference_score=1.0)

@@ -44,6 +44,10 @@ class Node:
     value: float | None = None
     color: tuple[int, int, int] | None = None
     listed: bool = True  # False for keyboard keys: the IME is not part of the app's UI tree
+    hint: str = ""  # an EditText's placeholder (AndroidWorld's `hint_text`)
+    scrollable: bool = False  # a list that can move (AndroidWorld's `is_scrollable`)
+    package: str = ""  # the app (or system UI) the node belongs to; `Device` fills it in
+    image: str = ""  # what a picture shows ("avatar:Alice Chen", "product:w1", "app:Shop"); drawn, never listed
 
     @property
     def clickable(self) -> bool:
@@ -88,10 +92,12 @@ class Screen:
     title: str
     nodes: list[Node] = field(default_factory=list)
     modal_from: int | None = None
+    _described: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)  # a screen never changes
 
     def elements(self) -> list[Node]:
         """Nodes in the agent's `ui_elements` order (their index is what `click(index)` uses)."""
-        return [n for n in self.nodes[self.modal_from or 0 :] if n.listed and (n.text or n.desc or n.clickable)]
+        return [n for n in self.nodes[self.modal_from or 0 :]
+                if n.listed and (n.text or n.desc or n.hint or n.clickable or n.scrollable)]
 
     def hit(self, scale: Scale, x: float, y: float) -> Node | None:
         """Topmost interactive node whose drawn box contains screenshot pixel (x, y)."""
@@ -104,20 +110,41 @@ class Screen:
                 return node
         return None
 
-    def describe(self, scale: Scale, normalized: bool = False) -> list[dict[str, Any]]:
-        """AndroidWorld-style `ui_elements`, bounds in screenshot pixels (or 0-999 normalized)."""
-        out = []
+    def describe(self, scale: Scale, units: str = "pixels") -> list[dict[str, Any]]:
+        """AndroidWorld `UIElement` fields for every listed node, plus `index` and `bounds`.
+
+        `bbox_pixels` is in device pixels (the 1080x2400 phone) and `bbox` is that box divided by
+        the screen size, as AndroidWorld's `representation_utils` writes them (x_min, x_max, y_min,
+        y_max); empty strings are None, as there. `bounds` is [x0, y0, x1, y1] in the unit the
+        env's actions use: screenshot pixels, 0-999 `normalized`, or `device` pixels."""
+        if units in self._described:
+            return [dict(e) for e in self._described[units]]
+        out = self._described[units] = []
         for index, node in enumerate(self.elements()):
-            x0, y0, x1, y1 = scale.rect(node.bounds)
-            if normalized:
+            x0, y0, x1, y1 = node.bounds if units == "device" else scale.rect(node.bounds)
+            if units == "normalized":
                 x0, x1 = (v * 1000 // scale.width for v in (x0, x1))
                 y0, y1 = (v * 1000 // scale.height for v in (y0, y1))
-            out.append({
-                "index": index, "class_name": node.cls, "text": node.text, "content_description": node.desc,
-                "bounds": [x0, y0, x1, y1], "is_clickable": node.clickable, "is_editable": node.editable,
-                "is_checked": node.checked, "is_focused": node.focused,
-            })
-        return out
+            out.append({"index": index, "bounds": [x0, y0, x1, y1], **ui_element(node)})
+        return [dict(e) for e in out]
+
+
+def ui_element(node: Node) -> dict[str, Any]:
+    """One node as AndroidWorld's `UIElement` (as a dict, with `bbox`es as dicts)."""
+    x0, y0, x1, y1 = node.bounds
+    pixels = {"x_min": x0, "x_max": x1, "y_min": y0, "y_max": y1}
+    return {
+        "text": node.text or None, "content_description": node.desc or None, "class_name": node.cls,
+        "bbox": {"x_min": x0 / LOGICAL_W, "x_max": x1 / LOGICAL_W, "y_min": y0 / LOGICAL_H, "y_max": y1 / LOGICAL_H},
+        "bbox_pixels": pixels, "hint_text": node.hint or None,
+        "is_checked": bool(node.checked), "is_checkable": node.checked is not None, "is_clickable": node.clickable,
+        "is_editable": node.editable, "is_enabled": True, "is_focused": node.focused,
+        "is_focusable": node.editable or node.clickable, "is_long_clickable": node.on_long is not None,
+        "is_scrollable": node.scrollable, "is_selected": bool(node.checked) and node.style == "chip",
+        "is_visible": True, "package_name": node.package or None,
+        "resource_name": f"{node.package}:id/{node.style}" if node.package else None,
+        "tooltip": None, "resource_id": None,
+    }
 
 
 def box_center(box: tuple[int, int, int, int] | list[int]) -> tuple[int, int]:
@@ -131,19 +158,17 @@ def format_elements(elements: list[dict[str, Any]]) -> str:
     lines = []
     for e in elements:
         parts = [f"[{e['index']}] {e['class_name'].rsplit('.', 1)[-1]}"]
-        if e["text"]:
-            parts.append(_quote(e["text"]))
-        if e["content_description"]:
-            parts.append(f"desc={_quote(e['content_description'])}")
+        for label, key in (("", "text"), ("desc=", "content_description"), ("hint=", "hint_text")):
+            if e.get(key):
+                parts.append(label + _quote(e[key]))
         x0, y0, x1, y1 = e["bounds"]
         parts.append(f"bounds=[{x0},{y0}][{x1},{y1}]")
-        if e["is_clickable"]:
-            parts.append("clickable")
-        if e["is_editable"]:
-            parts.append("editable")
-        if e["is_checked"] is not None:
-            parts.append(f"checked={str(e['is_checked']).lower()}")
-        if e["is_focused"]:
+        flags = (("clickable", "is_clickable"), ("long-clickable", "is_long_clickable"), ("editable", "is_editable"),
+                 ("scrollable", "is_scrollable"))
+        parts += [flag for flag, key in flags if e.get(key)]
+        if e.get("is_checkable", e.get("is_checked") is not None):
+            parts.append(f"checked={str(bool(e['is_checked'])).lower()}")
+        if e.get("is_focused"):
             parts.append("focused")
         lines.append(" ".join(parts))
     return "\n".join(lines)

@@ -80,10 +80,19 @@ class Layout:
                              style=style))
 
     def row(self, text: str, sub: str = "", on_tap: Handler | None = None, on_long: Handler | None = None,
-            desc: str = "") -> Node:
+            desc: str = "", image: str = "") -> Node:
+        """A list row; `image` ("avatar:<name>", "product:<id>:<category>") is drawn at its start."""
         top, bottom = self._take(ROW_H)
         return self.add(Node("android.widget.LinearLayout", (0, top, LOGICAL_W, bottom), text=text, sub=sub,
-                             desc=desc, style="row", on_tap=on_tap, on_long=on_long))
+                             desc=desc, style="row", on_tap=on_tap, on_long=on_long, image=image))
+
+    def picture(self, image: str, desc: str, height: int = 320) -> Node:
+        """A large picture (an ImageView with a content description, as accessible apps give them)."""
+        top, bottom = self._take(height + 24)
+        side = height
+        x0 = (LOGICAL_W - side) // 2
+        return self.add(Node("android.widget.ImageView", (x0, top + 12, x0 + side, top + 12 + side), desc=desc,
+                             style="picture", image=image))
 
     def rows(self, items: Sequence[T], make: Callable[[T], object], reserve: int = 0) -> None:
         """A scrollable list: only the rows that fit are built (as on Android, off-screen rows are
@@ -91,6 +100,10 @@ class Layout:
         fits = max(1, (self.bottom - reserve - self.y) // ROW_H)
         self.view.max_scroll = max(0, len(items) - fits)
         self.view.scroll = min(self.view.scroll, self.view.max_scroll)
+        if items:  # the RecyclerView itself: listed (as AndroidWorld lists scrollable containers), never drawn
+            shown = min(fits, len(items) - self.view.scroll)
+            self.add(Node("androidx.recyclerview.widget.RecyclerView", (0, self.y, LOGICAL_W, self.y + shown * ROW_H),
+                          style="list", scrollable=self.view.max_scroll > 0))
         for item in items[self.view.scroll : self.view.scroll + fits]:
             make(item)
         if not items:
@@ -100,7 +113,7 @@ class Layout:
         top, bottom = self._take(height + 24)
         value = self.view.fields.get(key, "")
         return self.add(Node("android.widget.EditText", (MARGIN, top + 12, LOGICAL_W - MARGIN, bottom - 12),
-                             text=value, desc=hint, style="field", field=key, focused=self.view.focus == key,
+                             text=value, hint=hint, style="field", field=key, focused=self.view.focus == key,
                              on_submit=submit))
 
     def switch(self, label: str, checked: bool, toggle: Handler, sub: str = "") -> Node:
@@ -146,7 +159,7 @@ class Layout:
         """A text box pinned to the bottom of the content with a send button beside it."""
         top = self.bottom - FIELD_H - 24
         self.add(Node("android.widget.EditText", (MARGIN, top, 840, top + FIELD_H), text=self.view.fields.get(key, ""),
-                      desc=hint, style="field", field=key, focused=self.view.focus == key, on_submit=send))
+                      hint=hint, style="field", field=key, focused=self.view.focus == key, on_submit=send))
         self.add(Node("android.widget.ImageButton", (864, top, LOGICAL_W - MARGIN, top + FIELD_H), desc="Send",
                       sub="➤", style="icon_filled", on_tap=send))
         self.bottom = top - 12

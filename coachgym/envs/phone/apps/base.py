@@ -25,6 +25,11 @@ def fields(*pairs: tuple[str, str]) -> list[tuple[str, str, int]]:
 class App:
     name: ClassVar[str]
 
+    @property
+    def package(self) -> str:
+        """The Android package name its UI elements report (`com.coachgym.<app>`)."""
+        return f"com.coachgym.{self.name.casefold()}"
+
     def __init__(self, device: Device):
         self.device = device
 

@@ -1,4 +1,4 @@
-"""Calendar: an agenda of events, event details (edit, delete) and a validated event form."""
+"""Calendar: an agenda of events (long-press to delete), event details (edit, delete) and a validated event form."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 from coachgym.envs.phone.apps.base import App, fields
 from coachgym.envs.phone.state import Event
+from coachgym.envs.phone.ui import Handler
 from coachgym.envs.phone.widgets import Layout, View
 
 
@@ -21,7 +22,8 @@ class CalendarApp(App):
     def page_main(self, ui: Layout, view: View) -> None:
         ui.appbar("Calendar", None, [("+", "New event", self.go("edit"))])
         events = sorted(self.state.events, key=lambda e: (e.when, e.title))
-        ui.rows(events, lambda e: ui.row(e.title, pretty(e), self.go("detail", self._key(e))))
+        ui.rows(events, lambda e: ui.row(e.title, pretty(e), self.go("detail", self._key(e)), self.confirm(
+            "Delete event?", f"“{e.title}” will be removed.", "Delete", self._delete(e))))
 
     def page_detail(self, ui: Layout, view: View) -> None:
         event = self._event(view.arg)
@@ -47,6 +49,12 @@ class CalendarApp(App):
             event = self._event(view.arg)
             return event.title if event else "Event"
         return {"main": "Calendar", "edit": "Edit event" if view.arg else "New event"}[view.page]
+
+    def _delete(self, event: Event) -> Handler:
+        def delete() -> None:
+            self.state.events.remove(event)
+            self.device.say("Event deleted")
+        return delete
 
     @staticmethod
     def _key(event: Event) -> str:

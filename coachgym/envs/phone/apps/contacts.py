@@ -1,4 +1,4 @@
-"""Contacts: a scrollable list, a detail page (message, favourite, edit, delete) and an edit form."""
+"""Contacts: a scrollable list (long-press to delete), a detail page (message, favourite, edit, delete), a form."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ class ContactsApp(App):
     def page_main(self, ui: Layout, view: View) -> None:
         ui.appbar("Contacts", None, [("+", "Create contact", self.go("edit"))])
         contacts = sorted(self.state.contacts, key=lambda c: c.name.casefold())
-        ui.rows(contacts, lambda c: ui.row(c.name, c.phone, self.go("detail", c.name),
-                                           desc="Favorite" if c.favorite else ""))
+        ui.rows(contacts, lambda c: ui.row(c.name, c.phone, self.go("detail", c.name), self.confirm(
+            "Delete contact?", f"{c.name} will be removed.", "Delete", self._delete(c)),
+            desc="Favorite" if c.favorite else "", image=f"avatar:{c.name}"))
 
     def page_detail(self, ui: Layout, view: View) -> None:
         contact = self.state.contact(view.arg)
@@ -27,6 +28,7 @@ class ContactsApp(App):
         fields = {"name": contact.name, "phone": contact.phone, "email": contact.email}
         ui.appbar(contact.name, self.up(), [(*star, self._toggle_favorite(contact)),
                                             ("✎", "Edit contact", self.go("edit", contact.name, fields))])
+        ui.picture(f"avatar:{contact.name}", f"Photo of {contact.name}", height=240)
         ui.text("Phone", style="caption", height=72)
         ui.text(contact.phone)
         ui.text("Email", style="caption", height=72)
@@ -41,6 +43,12 @@ class ContactsApp(App):
 
     def title(self, view: View) -> str:
         return {"main": "Contacts", "edit": "Edit contact" if view.arg else "New contact"}.get(view.page, view.arg)
+
+    def _delete(self, contact: Contact) -> Handler:
+        def delete() -> None:
+            self.state.contacts.remove(contact)
+            self.device.say("Contact deleted")
+        return delete
 
     def _toggle_favorite(self, contact: Contact) -> Handler:
         def toggle() -> None:

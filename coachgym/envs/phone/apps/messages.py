@@ -18,7 +18,8 @@ class MessagesApp(App):
             last = self.state.thread(thread)[-1]
             preview = ("You: " if last.outgoing else "") + last.body
             ui.row(thread, preview, self.go("thread", thread), self.confirm(
-                "Delete conversation?", f"All messages with {thread} will be deleted.", "Delete", self._delete(thread)))
+                "Delete conversation?", f"All messages with {thread} will be deleted.", "Delete", self._delete(thread)),
+                image=f"avatar:{thread}")
 
         ui.rows(self.state.threads(), row)
 
@@ -27,7 +28,7 @@ class MessagesApp(App):
         ui.field("to", "To: name or number", submit=lambda: self._start(view.fields.get("to", "")))
         query = view.fields.get("to", "").strip().casefold()
         matches = [c for c in sorted(self.state.contacts, key=lambda c: c.name) if query in c.name.casefold()]
-        ui.rows(matches, lambda c: ui.row(c.name, c.phone, self._opener(c.name)))
+        ui.rows(matches, lambda c: ui.row(c.name, c.phone, self._opener(c.name), image=f"avatar:{c.name}"))
 
     def page_thread(self, ui: Layout, view: View) -> None:
         contact = self.state.contact(view.arg)

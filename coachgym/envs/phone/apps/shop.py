@@ -15,6 +15,10 @@ def describe(product: Product) -> str:
     return f"${product.price} · {'Free shipping' if product.free_shipping else 'Shipping $9'} · ★{product.rating}"
 
 
+def photo(product: Product) -> str:
+    return f"product:{product.id}:{product.category}"
+
+
 def summary(f: ShopFilter, count: int) -> str:
     parts = [f.category]
     if f.min_price is not None or f.max_price is not None:
@@ -39,7 +43,7 @@ class ShopApp(App):
                                  (f"Cart ({len(self.state.cart)})", "Open cart", self.go("cart"))])
         products = f.apply(self.state.products)
         ui.text(summary(f, len(products)), style="caption", height=84)
-        ui.rows(products, lambda p: ui.row(p.name, describe(p), self.go("product", p.id)))
+        ui.rows(products, lambda p: ui.row(p.name, describe(p), self.go("product", p.id), image=photo(p)))
 
     def page_filter(self, ui: Layout, view: View) -> None:
         ui.appbar("Filters", self.up())
@@ -50,13 +54,14 @@ class ShopApp(App):
         free = bool(view.fields.get("free"))
         ui.checkbox("Free shipping only", free, self._draft(view, "free", "" if free else "yes"))
         ui.field("min", "Min price ($)")
-        ui.field("max", "Max price ($)", submit=lambda: self._apply(view))
+        ui.field("max", "Max price ($)")
         ui.buttons([("Reset", self._reset), ("Apply", lambda: self._apply(view))])
 
     def page_product(self, ui: Layout, view: View) -> None:
         product = self.state.product(view.arg)
         assert product is not None, f"unknown product {view.arg}"
         ui.appbar(product.name, self.up(), [(f"Cart ({len(self.state.cart)})", "Open cart", self.go("cart"))])
+        ui.picture(photo(product), f"Photo of {product.name}", height=420)
         for line in [f"${product.price}", "Free shipping" if product.free_shipping else "Shipping: $9",
                      f"Rating: ★{product.rating}", f"Category: {product.category}"]:
             ui.text(line)
@@ -70,7 +75,7 @@ class ShopApp(App):
         ui.buttons([("Checkout", self.confirm("Place order?", f"Pay ${total} for {len(items)} item(s).",
                                                "Place order", self._checkout) if items else self._empty)])
         ui.rows(list(enumerate(items)), lambda pair: ui.row(pair[1].name, f"${pair[1].price} · tap to remove",
-                                                            self._remove(pair[0], pair[1])))
+                                                            self._remove(pair[0], pair[1]), image=photo(pair[1])))
 
     def title(self, view: View) -> str:
         if view.page == "product":
