@@ -164,6 +164,13 @@ class PostgresBackend(DatabaseBackend):
         finally:
             self._settle_transaction()
 
+    def _agent_transaction(self, command: str) -> None:
+        if self._agent is None or self._agent.closed:
+            return
+        idle = self._agent.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if (command == "BEGIN") == idle:
+            self._agent.execute(command)
+
     def _recover(self) -> str:
         """Reconnect when a statement left the agent's connection stuck (COPY ... TO STDOUT / FROM STDIN)."""
         if self._agent is None or self._agent.pgconn.transaction_status != psycopg.pq.TransactionStatus.ACTIVE:
@@ -177,7 +184,7 @@ class PostgresBackend(DatabaseBackend):
         if self._agent is None or self._agent.closed:
             return
         status = self._agent.info.transaction_status
-        if status == psycopg.pq.TransactionStatus.INTRANS:
+        if status == psycopg.pq.TransactionStatus.INTRANS and not self._holding:
             self._agent.execute("COMMIT")
         elif status == psycopg.pq.TransactionStatus.INERROR:
             self._agent.execute("ROLLBACK")

@@ -152,9 +152,13 @@ class SQLiteBackend(DatabaseBackend):
         except (OverflowError, ValueError) as error:  # e.g. integers beyond 64 bits, NUL characters
             raise QueryError(f"Error: {error}") from None
         finally:
-            if conn.in_transaction:  # every statement commits, as in AgentBench
+            if conn.in_transaction and not self._holding:  # every statement commits, as in AgentBench
                 conn.execute("COMMIT")
         return QueryResult(columns=columns, rows=rows, returns_rows=True, left_out=left_out)
+
+    def _agent_transaction(self, command: str) -> None:
+        if self._conn is not None and (command == "BEGIN") != self._conn.in_transaction:
+            self._conn.execute(command)
 
     def end_agent_session(self) -> None:
         if not self.memory and self._conn is not None:  # in memory, the connection is the database
