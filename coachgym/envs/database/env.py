@@ -117,10 +117,12 @@ class DatabaseEnv(AgentEnv):
             raise ActionError(f"Run one statement per action; this block holds {len(found)} statements. "
                               "Send them one at a time.")
         statement = found[0]
-        if self._mysql_dialect and self.backend_kind != "mysql":
-            statement = sqltext.from_mysql(statement, self.backend_kind, self._names)
         try:
+            if self._mysql_dialect and self.backend_kind != "mysql":
+                statement = sqltext.from_mysql(statement, self.backend_kind, self._names)
             result = self.db.execute(statement)
+        except sqltext.MySQLSyntaxError as error:
+            return StepResult(text=str(error))
         except QueryError as error:
             return StepResult(text=error.message)
         return StepResult(text=render_result(result, self.observation_chars))
@@ -131,9 +133,11 @@ class DatabaseEnv(AgentEnv):
             return StepResult(text=f"Answer submitted: {self.answer!r:.300}", done=True)
         if self.steps > agentbench.MAX_ROUNDS:  # v0.2 reads this last reply for an answer only
             return StepResult(text=f"Not run: {agentbench.MAX_ROUNDS} operations were the limit.")
-        found = agentbench.split_block(action.args["query"], self.backend_kind, self._names, self._mysql_dialect)
         try:
+            found = agentbench.split_block(action.args["query"], self.backend_kind, self._names, self._mysql_dialect)
             result = agentbench.run_block(self.db, found)
+        except sqltext.MySQLSyntaxError as error:
+            return StepResult(text=str(error))
         except QueryError as error:
             return StepResult(text=error.message)
         return StepResult(text=result if isinstance(result, str) else render_result(result, self.observation_chars))

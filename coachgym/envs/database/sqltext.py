@@ -36,8 +36,19 @@ _RESERVED = frozenset(
     "EXISTS FALSE FROM GROUP HAVING IN INNER INSERT INTO IS JOIN KEY LEFT LIKE LIMIT NOT NULL OFFSET ON "
     "OR ORDER OUTER PRIMARY RIGHT SELECT SET TABLE THEN TRUE UNION UPDATE VALUES WHEN WHERE WITH".split()
 )
+# Reserved in MySQL 8.0 and MariaDB 10.11 but not in SQLite or PostgreSQL, and plausible as a
+# column name: a bare one is a syntax error on MySQL, so the adapter refuses it too.
+_MYSQL_ONLY_RESERVED = frozenset(
+    "CHANGE CONDITION DIV INTERVAL KEYS LEADING LINES LOAD LOCK LONG MATCH MOD OPTION PURGE RANGE READ RELEASE "
+    "RENAME REPEAT REPLACE REQUIRE RETURN SCHEMA SEPARATOR SHOW SPATIAL STARTING TRIGGER UNDO UNLOCK USAGE "
+    "WRITE".split()
+)
 _TABLE_BEFORE_PARENTHESIS = frozenset({"INTO", "TABLE"})
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
+
+
+class MySQLSyntaxError(ValueError):
+    """The statement is not valid MySQL, so the adapter must not run it elsewhere."""
 
 
 def tokens(sql: str, mysql: bool) -> Iterator[tuple[str, str]]:
@@ -96,7 +107,9 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
     `names` maps lower-cased known table/column names to their exact spelling. PostgreSQL folds
     bare names to lower case and reads double quotes as names, so there every known name is
     quoted with its exact case and a double-quoted text that is not a known name becomes the
-    string it is in MySQL. SQLite already treats unknown double-quoted names as strings.
+    string it is in MySQL. A double-quoted text is always a string, as in MySQL (ANSI_QUOTES off).
+    Raises `MySQLSyntaxError` for a known name that MySQL reserves but the target does not
+    (`MIN(Release)`), which MySQL refuses.
     """
     names = names or {}
     parts = list(tokens(sql, mysql=True))
@@ -107,14 +120,13 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
         elif kind == "backtick":
             name = text[1:-1].replace("``", "`") if text.endswith("`") and len(text) > 1 else text[1:]
             out.append(_identifier(names.get(name.lower(), name) if target == "postgres" else name))
-        elif kind == "double":
-            value = mysql_string_value(text)
-            if value.lower() in names:
-                out.append(_identifier(names[value.lower()] if target == "postgres" else value))
-            else:
-                out.append(sql_string(value))
+        elif kind == "double":  # a string in MySQL (ANSI_QUOTES is off), even when it spells a name
+            out.append(sql_string(mysql_string_value(text)))
         elif kind == "word" and target == "postgres" and text.upper() == "LIKE":
             out.append("ILIKE")  # MySQL's default collation makes LIKE case-insensitive
+        elif kind == "word" and text.upper() in _MYSQL_ONLY_RESERVED and text.lower() in names:
+            raise MySQLSyntaxError(f"Error: syntax error near '{text}': {text.upper()} is a reserved word in MySQL; "
+                                   f"quote the name as `{text}`.")
         elif kind == "word" and _names_a_column(parts, index, names, target):
             out.append(_identifier(names.get(text.lower(), text)))
         elif kind == "comment" and text.startswith("#"):

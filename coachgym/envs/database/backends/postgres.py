@@ -122,7 +122,8 @@ class PostgresBackend(DatabaseBackend):
             if mysql_dialect and not self._mysql_compat_ready:
                 postgres_mysql.install(admin)
                 self._mysql_compat_ready = True
-        search_path = f"{name},{postgres_mysql.SCHEMA}" if mysql_dialect else name
+        # pg_catalog after mysql_compat, so that its text `=` (MySQL's collation) wins over the built-in one
+        search_path = f"{name},{postgres_mysql.SCHEMA},pg_catalog" if mysql_dialect else name
         self._agent_login = (name, password, f"-c search_path={search_path} -c statement_timeout={timeout_ms}")
         self._agent = self._login_agent()
         with self._agent.cursor() as cursor:
