@@ -11,12 +11,20 @@ one-statement check is for a clear message only; the backends' protocols enforce
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 from coachgym.envs.database import agentbench, sqltext
-from coachgym.envs.database.backends import Limits, QueryError, backend_kind, make_backend
+from coachgym.envs.database.backends import (
+    BACKEND_VARIABLE,
+    Limits,
+    QueryError,
+    backend_kind,
+    make_backend,
+    mysql_default,
+)
 from coachgym.envs.database.evaluate import evaluate
 from coachgym.envs.database.render import AGENTBENCH_OBSERVATION_CHARS, describe_tables, render_result
 from coachgym.envs.database.schema import Table
@@ -49,7 +57,9 @@ class DatabaseEnv(AgentEnv):
     INSERT/UPDATE tasks. Each episode gets its own database and user, dropped at the next reset
     or on `close()`.
     Backends: `backend="sqlite"` (default, or $COACHGYM_DB_BACKEND), `"mariadb"`/`"mysql"` or
-    `"postgres"` with `server_url=` (or $COACHGYM_MYSQL_URL / $COACHGYM_POSTGRES_URL).
+    `"postgres"` with `server_url=` (or $COACHGYM_MYSQL_URL / $COACHGYM_POSTGRES_URL). MySQL-dialect
+    suites (DBBench) default to MariaDB instead (`mysql_default`: the given URL, else a local server
+    when MariaDB is installed), and to SQLite with a warning only when there is none.
     Protocol: `protocol="agentbench-v0.2"` plays AgentBench v0.2's DBBench rules instead
     (`agentbench.py`): its reply format, a block of several statements run as v0.2's driver ran
     it, an invalid reply ends the episode, 15 operations and then one reply for the answer, the
@@ -80,6 +90,9 @@ class DatabaseEnv(AgentEnv):
             kwargs.setdefault("max_steps", agentbench.MAX_ROUNDS + 1)
             self.actions = agentbench.V02_ACTIONS
         super().__init__(task=task, suite=suite, **kwargs)
+        if backend is None and not os.environ.get(BACKEND_VARIABLE) and all(
+                t.setup.get("dialect") == "mysql" for t in self.suite.tasks):
+            backend, server_url = mysql_default(server_url)
         self.backend_kind = backend_kind(backend)
         self.limits = Limits.model_validate(limits) if isinstance(limits, dict) else (limits or Limits())
         self.db = make_backend(self.backend_kind, server_url, self.limits)

@@ -44,6 +44,8 @@ _MYSQL_ONLY_RESERVED = frozenset(
     "WRITE".split()
 )
 _TABLE_BEFORE_PARENTHESIS = frozenset({"INTO", "TABLE"})
+# Where MySQL expects a table name; a string there is a syntax error (SQLite would read it as the name).
+_TABLE_POSITIONS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE"})
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
 
 
@@ -115,6 +117,12 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
     parts = list(tokens(sql, mysql=True))
     out: list[str] = []
     for index, (kind, text) in enumerate(parts):
+        if kind in ("single", "double") and _previous_word(parts, index) in _TABLE_POSITIONS:
+            raise MySQLSyntaxError(f"Error: syntax error near {text[:60]}: a quoted string is no table name in MySQL; "
+                                   "quote names with backticks.")
+        if kind == "other" and text == "[":
+            raise MySQLSyntaxError("Error: syntax error near '[': MySQL has no [bracketed] names; quote names "
+                                   "with backticks.")
         if kind == "single":
             out.append(sql_string(mysql_string_value(text)))
         elif kind == "backtick":
@@ -150,8 +158,12 @@ def _names_a_column(parts: list[tuple[str, str]], index: int, names: dict[str, s
         return True
     # COUNT(...) is a function even when a column is called Count, but in `INSERT INTO Medalists (...)`
     # and `CREATE TABLE t (...)` the word before the parenthesis is the table.
-    previous = next((t for k, t in reversed(parts[:index]) if k not in ("space", "comment")), "")
-    return previous.upper() in _TABLE_BEFORE_PARENTHESIS
+    return _previous_word(parts, index) in _TABLE_BEFORE_PARENTHESIS
+
+
+def _previous_word(parts: list[tuple[str, str]], index: int) -> str:
+    """The token before `index` (spaces and comments skipped), upper-cased."""
+    return next((t for k, t in reversed(parts[:index]) if k not in ("space", "comment")), "").upper()
 
 
 def _identifier(name: str) -> str:
