@@ -32,10 +32,10 @@ def points(env) -> str:
     return env.step(operation("SELECT Points FROM Teams WHERE Team = 'Reds'"))[0]["text"]
 
 
-def test_opening_is_the_task_text_alone(make_env):
+def test_opening_is_the_task_text_alone_in_goal(make_env):
     env = make_env(task=TEAMS, protocol=V02)
     obs, _ = env.reset(seed=0)
-    assert obs["text"] == TEAMS.goal  # no product line, no columns, no row counts
+    assert obs["text"] == "" and obs["goal"] == TEAMS.goal  # no product line, no columns, no row counts
 
 
 def test_several_statements_run_then_roll_back_as_v02s_driver_left_them(make_env):
@@ -99,3 +99,20 @@ def test_v02_check_accepts_what_v02_accepted():
     assert answer_matches(' ["a", "b"]', ["b", "a"]) and answer_matches(" Paris", [" Paris"])  # raw text kept
     assert answer_matches(" 42", ["42"]) and not answer_matches(None, ["42"])
     assert not answer_matches(' "Ann"', ["Ann"]) and answer_matches(' "A"', ["A"])  # a text is listed as its characters
+
+
+def test_eval_protocol_reaches_the_database_env(tmp_path, monkeypatch):
+    """`coachgym eval --protocol agentbench-v0.2` scores DBBench by v0.2's rules: the gold query of
+    standard-036 finds no row, answered "None" against the label "none", which only AgentBench
+    main's check accepts."""
+    from coachgym.benchmarks.runner import EvalConfig, run_eval
+    from coachgym.envs.database.dbbench import dbbench_suite
+
+    monkeypatch.setenv("COACHGYM_DB_BACKEND", "sqlite")
+    suite = tmp_path / "one.json"
+    dbbench_suite().model_copy(update={"tasks": [dbbench_suite().get("dbbench-standard-036")]}).save(suite)
+    verdicts = {}
+    for protocol in ("coachgym", V02):
+        results = run_eval(EvalConfig(suite=str(suite), agent="scripted", out=tmp_path / protocol, protocol=protocol))
+        verdicts[protocol] = [episode.success for episode in results.episodes]
+    assert verdicts == {"coachgym": [True], V02: [False]}

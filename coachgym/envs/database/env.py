@@ -62,8 +62,9 @@ class DatabaseEnv(AgentEnv):
     when MariaDB is installed), and to SQLite with a warning only when there is none.
     Protocol: `protocol="agentbench-v0.2"` plays AgentBench v0.2's DBBench rules instead
     (`agentbench.py`): its reply format, a block of several statements run as v0.2's driver ran
-    it, an invalid reply ends the episode, 15 operations and then one reply for the answer, the
-    task text as the opening observation, and v0.2's stricter answer check.
+    it, an invalid reply ends the episode, 15 operations and then one reply for the answer, an
+    empty opening observation (the task text in `goal` is all v0.2 shows), and v0.2's stricter
+    answer check.
     """
 
     name = "database"
@@ -109,7 +110,9 @@ class DatabaseEnv(AgentEnv):
         self.answer = None
         self._names = {n.lower(): n for t in tables for n in [t.name, *t.column_names()]}
         if self.protocol == "agentbench-v0.2" and "dbbench" in task.setup:
-            return task.goal  # v0.2 opens with the task text alone; its add_description names the table
+            # v0.2 opens with the task text alone (its add_description names the table and headers),
+            # which every prompt builder already shows from obs["goal"]; nothing is added to it.
+            return ""
         return describe_tables(self.db.version(), tables, self.show_row_counts)
 
     def _execute(self, action: ParsedAction) -> StepResult:
