@@ -13,6 +13,7 @@ It only rewrites tokens; it never executes, evaluates or interprets the SQL's me
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -44,6 +45,10 @@ _MYSQL_ONLY_RESERVED = frozenset(
     "WRITE".split()
 )
 _TABLE_BEFORE_PARENTHESIS = frozenset({"INTO", "TABLE"})
+# Operators as the token texts read them left to right (`<=` is `<` then `=`).
+_COMPARISON = frozenset({"=", "<>", "!=", "<", "<=", ">", ">="})
+_CLAUSES = frozenset({"SELECT", "FROM", "WHERE", "SET", "ON", "HAVING", "WHEN", "VALUES", "BY"})
+SQLITE_NUMBER = "mysql_num"  # the SQLite function (backends/sqlite.py) doing MySQL's text-to-number reading
 # Where MySQL expects a table name; a string there is a syntax error (SQLite would read it as the name).
 _TABLE_POSITIONS = frozenset({"FROM", "JOIN", "INTO", "UPDATE", "TABLE"})
 _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
@@ -123,10 +128,12 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
         if kind == "other" and text == "[":
             raise MySQLSyntaxError("Error: syntax error near '[': MySQL has no [bracketed] names; quote names "
                                    "with backticks.")
-        if kind == "single":
+        if target == "sqlite" and kind in ("word", "backtick") and _compared_with_number(parts, index, names):
+            out.append(f"{SQLITE_NUMBER}({_identifier(_name_of(kind, text))})")  # MySQL compares numbers here
+        elif kind == "single":
             out.append(sql_string(mysql_string_value(text)))
         elif kind == "backtick":
-            name = text[1:-1].replace("``", "`") if text.endswith("`") and len(text) > 1 else text[1:]
+            name = _name_of(kind, text)
             out.append(_identifier(names.get(name.lower(), name) if target == "postgres" else name))
         elif kind == "double":  # a string in MySQL (ANSI_QUOTES is off), even when it spells a name
             out.append(sql_string(mysql_string_value(text)))
@@ -142,6 +149,42 @@ def from_mysql(sql: str, target: str, names: dict[str, str] | None = None) -> st
         else:
             out.append(text)
     return "".join(out)
+
+
+def _name_of(kind: str, text: str) -> str:
+    if kind != "backtick":
+        return text
+    return text[1:-1].replace("``", "`") if text.endswith("`") and len(text) > 1 else text[1:]
+
+
+def _meaningful(parts: list[tuple[str, str]], start: int, step: int) -> Iterator[str]:
+    """Token texts from `start` towards `step` (+1 or -1), spaces and comments skipped."""
+    index = start
+    while 0 <= index < len(parts):
+        if parts[index][0] not in ("space", "comment"):
+            yield parts[index][1]
+        index += step
+
+
+def _compared_with_number(parts: list[tuple[str, str]], index: int, names: dict[str, str]) -> bool:
+    """Whether the known column at `index` is compared with a number literal (`Points > 20`,
+    `20 <= Points`, `Year = -1`), where MySQL converts the text to a number and SQLite would not."""
+    if _name_of(*parts[index]).lower() not in names or _clause(parts, index) == "SET":  # SET x = 1 assigns
+        return False
+    for step in (1, -1):
+        seen = list(itertools.islice(_meaningful(parts, index + step, step), 4))
+        operator = "".join(itertools.takewhile(lambda t: t in ("<", ">", "=", "!"), seen))
+        rest = seen[len(operator):]
+        if step == 1 and rest[:1] in (["-"], ["+"]):
+            rest = rest[1:]
+        if (operator if step == 1 else operator[::-1]) in _COMPARISON and rest and _NUMBER.fullmatch(rest[0]):
+            return True
+    return False
+
+
+def _clause(parts: list[tuple[str, str]], index: int) -> str:
+    """The clause keyword the token at `index` belongs to (SET, WHERE, ...), upper-cased."""
+    return next((t.upper() for k, t in reversed(parts[:index]) if k == "word" and t.upper() in _CLAUSES), "")
 
 
 def _names_a_column(parts: list[tuple[str, str]], index: int, names: dict[str, str], target: str) -> bool:
