@@ -49,9 +49,9 @@ def mysql_default(server_url: str | None = None) -> tuple[str, str | None]:
             return "mysql", shared_server("mariadb").url
         except ServerUnavailable as error:
             reason = f"a local MariaDB server did not start: {error}"
-    warnings.warn(f"DBBench runs on SQLite, which does not reproduce MySQL's semantics ({reason}). Text columns "
-                  "compare with numbers as text there (2 of 120 gold questions change verdict; docs/database.md). "
-                  "For MySQL's semantics install `mariadb-server` or set COACHGYM_MYSQL_URL.", stacklevel=3)
+    warnings.warn(f"DBBench runs on SQLite, which does not reproduce all of MySQL's semantics ({reason}): integer "
+                  "division, text arithmetic and decimal literals differ (docs/database.md lists them). For MySQL's "
+                  "semantics install `mariadb-server` or set COACHGYM_MYSQL_URL.", stacklevel=3)
     return "sqlite", None
 
 
