@@ -247,7 +247,7 @@ def test_dbbench_falls_back_to_sqlite_with_a_warning_without_mariadb(monkeypatch
     from coachgym.envs.database import servers
 
     monkeypatch.setattr(servers, "mariadb_binaries", lambda: None)  # a machine without MariaDB
-    with pytest.warns(UserWarning, match="does not reproduce MySQL's semantics.*MariaDB is not installed"):
+    with pytest.warns(UserWarning, match="does not reproduce all of MySQL.s semantics.*MariaDB is not installed"):
         env = _default_env(monkeypatch)
     assert env.backend_kind == "sqlite"
     env.close()

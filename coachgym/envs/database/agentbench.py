@@ -27,7 +27,6 @@ import re
 from typing import Any
 
 from coachgym.envs.actions import ActionArg, ActionSet, ActionSpec, ParsedAction, invalid_format
-from coachgym.envs.database import sqltext
 from coachgym.envs.database.backends import DatabaseBackend, QueryError, QueryResult
 
 MAX_ROUNDS = 15  # v0.2's configs/tasks/dbbench.yaml; one more reply is read for the final answer
@@ -123,11 +122,3 @@ def run_block(db: DatabaseBackend, statements: list[str]) -> QueryResult | str:
             if word in _DDL:
                 db.restart_transaction(keep=True)
     return OUT_OF_SYNC
-
-
-def split_block(query: str, backend_kind: str, names: dict[str, str], mysql_dialect: bool) -> list[str]:
-    """The statements of a block, each adapted from MySQL to the backend when the task is MySQL's."""
-    found = sqltext.statements(query, mysql=mysql_dialect or backend_kind == "mysql")
-    if mysql_dialect and backend_kind != "mysql":
-        found = [sqltext.from_mysql(statement, backend_kind, names) for statement in found]
-    return found

@@ -125,20 +125,17 @@ class DatabaseEnv(AgentEnv):
                                   f"{type(values).__name__} {values!r:.100}.")
             self.answer = values
             return StepResult(text=f"Answer submitted: {self.answer!r:.300}", done=True)
-        mysql_syntax = self._mysql_dialect or self.backend_kind == "mysql"
-        found = sqltext.statements(action.args["query"], mysql=mysql_syntax)
+        try:
+            found = sqltext.block(action.args["query"], self.backend_kind, self._names, self._mysql_dialect)
+        except sqltext.MySQLSyntaxError as error:
+            return StepResult(text=str(error))
         if not found:
             raise ActionError("The SQL block holds no statement; write one SQL statement inside ```sql ... ```.")
         if len(found) > 1:
             raise ActionError(f"Run one statement per action; this block holds {len(found)} statements. "
                               "Send them one at a time.")
-        statement = found[0]
         try:
-            if self._mysql_dialect and self.backend_kind != "mysql":
-                statement = sqltext.from_mysql(statement, self.backend_kind, self._names)
-            result = self.db.execute(statement)
-        except sqltext.MySQLSyntaxError as error:
-            return StepResult(text=str(error))
+            result = self.db.execute(found[0])
         except QueryError as error:
             return StepResult(text=error.message)
         return StepResult(text=render_result(result, self.observation_chars))
@@ -150,7 +147,7 @@ class DatabaseEnv(AgentEnv):
         if self.steps > agentbench.MAX_ROUNDS:  # v0.2 reads this last reply for an answer only
             return StepResult(text=f"Not run: {agentbench.MAX_ROUNDS} operations were the limit.")
         try:
-            found = agentbench.split_block(action.args["query"], self.backend_kind, self._names, self._mysql_dialect)
+            found = sqltext.block(action.args["query"], self.backend_kind, self._names, self._mysql_dialect)
             result = agentbench.run_block(self.db, found)
         except sqltext.MySQLSyntaxError as error:
             return StepResult(text=str(error))

@@ -5,8 +5,10 @@
    on every backend instead of each driver's own error (or silent acceptance).
 2. `from_mysql` rewrites MySQL-flavoured SQL (DBBench's gold SQL and the SQL models learn from it)
    for SQLite or PostgreSQL: backtick names, backslash escapes in strings, MySQL's double-quoted
-   strings, and (for PostgreSQL) the exact case of known table and column names and LIKE as the
-   case-insensitive match it is under MySQL's default collation (ILIKE).
+   strings, (for PostgreSQL) the exact case of known table and column names and LIKE as the
+   case-insensitive match it is under MySQL's default collation (ILIKE), and (for SQLite) a column
+   compared with a number read as a number; it refuses, as MySQL does, what MySQL cannot parse.
+`block` does both for one action's SQL.
 
 It only rewrites tokens; it never executes, evaluates or interprets the SQL's meaning.
 """
@@ -80,6 +82,15 @@ def statements(sql: str, mysql: bool) -> list[str]:
         meaningful = meaningful or kind not in ("space", "comment")
     if meaningful:
         found.append("".join(current).strip())
+    return found
+
+
+def block(sql: str, target: str, names: dict[str, str], mysql_dialect: bool) -> list[str]:
+    """The statements of one action's SQL for backend `target`, each adapted from MySQL when the
+    task is written for MySQL (`mysql_dialect`) and the target is not MySQL itself."""
+    found = statements(sql, mysql=mysql_dialect or target == "mysql")
+    if mysql_dialect and target != "mysql":
+        found = [from_mysql(statement, target, names) for statement in found]
     return found
 
 
