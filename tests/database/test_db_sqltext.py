@@ -1,6 +1,8 @@
 """The SQL lexer: statement splitting and the MySQL-to-SQLite/PostgreSQL rewrite."""
 
-from coachgym.envs.database.sqltext import from_mysql, statements
+import pytest
+
+from coachgym.envs.database.sqltext import MySQLSyntaxError, from_mysql, statements
 
 
 def test_statements_ignore_semicolons_in_strings_names_and_comments():
@@ -38,3 +40,20 @@ def test_rewrite_for_postgres_makes_like_case_insensitive_as_in_mysql():
     out = from_mysql("SELECT 'like' FROM t WHERE a NOT like '%x%' AND `like` = 1", "postgres", {"like": "Like"})
     assert out == """SELECT 'like' FROM t WHERE a NOT ILIKE '%x%' AND "Like" = 1"""
     assert from_mysql("SELECT a FROM t WHERE a LIKE 'x'", "sqlite") == "SELECT a FROM t WHERE a LIKE 'x'"
+
+
+def test_rewrite_for_sqlite_reads_a_column_compared_with_a_number_as_mysql_does():
+    names = {"points": "Points", "year": "Year", "t": "t"}
+    out = from_mysql("UPDATE t SET Points = 5 WHERE `Year`=2001 AND 20 <= Points AND Points <> '3' AND Year > -1",
+                     "sqlite", names)
+    assert out == ("UPDATE t SET Points = 5 WHERE mysql_num(\"Year\")=2001 AND 20 <= mysql_num(\"Points\") "
+                   "AND Points <> '3' AND mysql_num(\"Year\") > -1")
+
+
+def test_rewrite_refuses_what_mysql_refuses():
+    names = {"release": "Release", "t": "t"}
+    for sql in ("SELECT [x] FROM t", 'SELECT x FROM "t"', "SELECT MIN(Release) FROM t"):
+        for target in ("sqlite", "postgres"):
+            with pytest.raises(MySQLSyntaxError):
+                from_mysql(sql, target, names)
+    assert from_mysql('SELECT "t" FROM t WHERE x = "a"', "postgres", names) == "SELECT 't' FROM \"t\" WHERE x = 'a'"

@@ -305,6 +305,17 @@ def start_server(kind: str) -> LocalServer:
     raise ValueError(f"Unknown server kind {kind!r}; use mariadb or postgres.")
 
 
+_SHARED: dict[str, LocalServer] = {}
+
+
+def shared_server(kind: str) -> LocalServer:
+    """One throwaway server of `kind` per process, started on first use and removed at exit: what
+    envs that pick a server backend by default (DBBench on MariaDB) share."""
+    if kind not in _SHARED:
+        _SHARED[kind] = start_server(kind)
+    return _SHARED[kind]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:

@@ -9,6 +9,7 @@ imported only when that backend is used.
 from __future__ import annotations
 
 import os
+import warnings
 
 from coachgym.envs.database.backends.base import (
     BackendUnavailable,
@@ -31,6 +32,27 @@ def backend_kind(name: str | None) -> str:
     if name not in ALIASES:
         raise ValueError(f"Unknown database backend {name!r}; use one of sqlite, mariadb, mysql, postgres.")
     return ALIASES[name]
+
+
+def mysql_default(server_url: str | None = None) -> tuple[str, str | None]:
+    """(backend, server URL) for MySQL-dialect tasks (DBBench) when no backend was named: MariaDB,
+    which reproduces MySQL's semantics, at `server_url` or $COACHGYM_MYSQL_URL, else a throwaway
+    local server when MariaDB is installed; else SQLite, with a warning naming what differs."""
+    url = server_url or os.environ.get(URL_VARIABLES["mysql"])
+    if url:
+        return "mysql", url
+    from coachgym.envs.database.servers import ServerUnavailable, missing_reason, shared_server
+
+    reason = missing_reason("mariadb")
+    if reason is None:
+        try:
+            return "mysql", shared_server("mariadb").url
+        except ServerUnavailable as error:
+            reason = f"a local MariaDB server did not start: {error}"
+    warnings.warn(f"DBBench runs on SQLite, which does not reproduce all of MySQL's semantics ({reason}): integer "
+                  "division, text arithmetic and decimal literals differ (docs/database.md lists them). For MySQL's "
+                  "semantics install `mariadb-server` or set COACHGYM_MYSQL_URL.", stacklevel=3)
+    return "sqlite", None
 
 
 def make_backend(
@@ -60,4 +82,4 @@ def make_backend(
 
 
 __all__ = ["BackendUnavailable", "DatabaseBackend", "Limits", "QueryError", "QueryResult", "ServerSettings",
-           "backend_kind", "make_backend"]
+           "backend_kind", "make_backend", "mysql_default"]

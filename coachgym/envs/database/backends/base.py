@@ -63,6 +63,7 @@ class DatabaseBackend(ABC):
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or Limits()
+        self._holding = False  # inside `transaction()`: statements are not committed one by one
 
     @abstractmethod
     def version(self) -> str:
@@ -96,6 +97,28 @@ class DatabaseBackend(ABC):
 
     def close(self) -> None:
         self.drop()
+
+    @abstractmethod
+    def _agent_transaction(self, command: str) -> None:
+        """Run BEGIN, COMMIT or ROLLBACK on the agent's connection (a no-op when there is nothing to end)."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Agent statements run inside are one transaction that is rolled back at the end, except
+        what `commit()` committed: how AgentBench v0.2's MySQL connection treated a block of several
+        statements (the driver's "Commands out of sync" left it open until the reconnect rolled it back)."""
+        self._agent_transaction("BEGIN")
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            self._agent_transaction("ROLLBACK")
+
+    def restart_transaction(self, keep: bool) -> None:
+        """Inside `transaction()`: commit (`keep`) or roll back what ran so far and go on in a new one."""
+        self._agent_transaction("COMMIT" if keep else "ROLLBACK")
+        self._agent_transaction("BEGIN")
 
     # ----------------------------------------------------------------- shared helpers
     def _deadline(self) -> float:

@@ -132,7 +132,7 @@ class MySQLBackend(DatabaseBackend):
         try:
             with watchdog.guard():
                 result = self._run(sql)
-            if self._agent.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+            if self._agent.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS and not self._holding:
                 self._agent.commit()  # every statement commits, as in AgentBench
             return result
         except pymysql.MySQLError as error:
@@ -141,6 +141,10 @@ class MySQLBackend(DatabaseBackend):
             raise QueryError(_message(error)) from None
         except (pymysql.err.InterfaceError, ValueError, UnicodeError) as error:
             raise QueryError(f"Error: {error}") from None
+
+    def _agent_transaction(self, command: str) -> None:
+        if self._agent is not None:
+            {"BEGIN": self._agent.begin, "COMMIT": self._agent.commit, "ROLLBACK": self._agent.rollback}[command]()
 
     def _run(self, sql: str) -> QueryResult:
         """One agent statement, its rows read unbuffered and cut at the row and byte limits."""

@@ -122,7 +122,8 @@ class PostgresBackend(DatabaseBackend):
             if mysql_dialect and not self._mysql_compat_ready:
                 postgres_mysql.install(admin)
                 self._mysql_compat_ready = True
-        search_path = f"{name},{postgres_mysql.SCHEMA}" if mysql_dialect else name
+        # pg_catalog after mysql_compat, so that its text `=` (MySQL's collation) wins over the built-in one
+        search_path = f"{name},{postgres_mysql.SCHEMA},pg_catalog" if mysql_dialect else name
         self._agent_login = (name, password, f"-c search_path={search_path} -c statement_timeout={timeout_ms}")
         self._agent = self._login_agent()
         with self._agent.cursor() as cursor:
@@ -164,6 +165,13 @@ class PostgresBackend(DatabaseBackend):
         finally:
             self._settle_transaction()
 
+    def _agent_transaction(self, command: str) -> None:
+        if self._agent is None or self._agent.closed:
+            return
+        idle = self._agent.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        if (command == "BEGIN") == idle:
+            self._agent.execute(command)
+
     def _recover(self) -> str:
         """Reconnect when a statement left the agent's connection stuck (COPY ... TO STDOUT / FROM STDIN)."""
         if self._agent is None or self._agent.pgconn.transaction_status != psycopg.pq.TransactionStatus.ACTIVE:
@@ -177,7 +185,7 @@ class PostgresBackend(DatabaseBackend):
         if self._agent is None or self._agent.closed:
             return
         status = self._agent.info.transaction_status
-        if status == psycopg.pq.TransactionStatus.INTRANS:
+        if status == psycopg.pq.TransactionStatus.INTRANS and not self._holding:
             self._agent.execute("COMMIT")
         elif status == psycopg.pq.TransactionStatus.INERROR:
             self._agent.execute("ROLLBACK")

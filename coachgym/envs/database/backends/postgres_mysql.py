@@ -6,11 +6,16 @@ PostgreSQL has no such operators and refuses (`operator does not exist: text = i
 Keeping the columns TEXT (so stored values, ORDER BY and the MD5 table checksum stay as on
 MySQL) and adding the missing operators and aggregates reproduces MySQL's results instead.
 
+Text equality follows MySQL's default collation too: `=` and `<>` between texts ignore case,
+accents and trailing spaces (`'Montreal' = 'Montréal'`), through the `unaccent` extension when
+the server has it (else case and trailing spaces only). Order (`<`, `ORDER BY`, `MAX`) and
+GROUP BY keep PostgreSQL's text rules.
+
 They live in one schema, `mysql_compat`, owned by the admin and readable by every role: MySQL-
-dialect episodes put it on their search path, other episodes never see it. The objects are
-plain SQL functions (no SECURITY DEFINER), so they run with the caller's rights. Comparisons of
-text with text, and every operator PostgreSQL already has, are untouched: PostgreSQL searches
-pg_catalog first and only falls back to these for type pairs it cannot handle.
+dialect episodes put it on their search path before pg_catalog (so its `=`/`<>` for two texts
+win over the built-in ones), other episodes never see it. The objects are plain SQL functions
+(no SECURITY DEFINER), so they run with the caller's rights; operators for type pairs
+PostgreSQL already has are not redefined.
 """
 
 from __future__ import annotations
@@ -51,11 +56,26 @@ def _operator(symbol: str, name: str, left: str, right: str, tag: str) -> list[s
     ]
 
 
-def statements() -> list[str]:
-    """The DDL that (re)builds the schema, in order."""
+def _text_equality(accents: bool) -> list[str]:
+    """`=` and `<>` for two texts under MySQL's default collation (case-, accent- and pad-insensitive)."""
+    folded = "lower(rtrim({}, ' '))"
+    if accents:
+        folded = f"lower(rtrim({SCHEMA}.unaccent('{SCHEMA}.unaccent'::regdictionary, {{}}), ' '))"
+    ddl = []
+    for symbol, name in (("=", "eq"), ("<>", "ne")):
+        function = f"{SCHEMA}.{name}_tt"
+        ddl += [f"CREATE FUNCTION {function}(text, text) RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE "
+                f"AS $f$SELECT {folded.format('$1')} OPERATOR(pg_catalog.{symbol}) {folded.format('$2')}$f$",
+                f"CREATE OPERATOR {SCHEMA}.{symbol} (LEFTARG = text, RIGHTARG = text, FUNCTION = {function})"]
+    return ddl
+
+
+def statements(accents: bool = True) -> list[str]:
+    """The DDL that (re)builds the schema, in order; `accents`: the `unaccent` extension is available."""
     ddl = [
         f"CREATE SCHEMA {SCHEMA}",
         f"GRANT USAGE ON SCHEMA {SCHEMA} TO PUBLIC",
+        *([f"CREATE EXTENSION unaccent SCHEMA {SCHEMA}"] if accents else []),
         f"CREATE FUNCTION {_NUM}(text) RETURNS float8 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE "
         f"AS $f${_NUM_BODY}$f$",
         # SUM/AVG of a text column: numbers as above, NULLs skipped, NULL when no value was seen.
@@ -73,10 +93,11 @@ def statements() -> list[str]:
     for symbol, name in _ARITHMETIC.items():
         for tag, (left, right) in _ARITHMETIC_PAIRS.items():
             ddl += _operator(symbol, name, left, right, tag)
-    return ddl
+    return ddl + _text_equality(accents)
 
 
-VERSION = hashlib.sha256("\n".join(statements()).encode()).hexdigest()[:16]
+def version(accents: bool) -> str:
+    return hashlib.sha256("\n".join(statements(accents)).encode()).hexdigest()[:16]
 
 
 def install(admin: psycopg.Connection) -> None:
@@ -85,9 +106,15 @@ def install(admin: psycopg.Connection) -> None:
         admin.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (SCHEMA,))
         found = admin.execute(
             "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
-        if found is not None and found[0] == VERSION:
+        # unaccent must be installable here, and not already installed in another schema
+        accents = admin.execute(
+            "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'unaccent') AND NOT EXISTS "
+            "(SELECT FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'unaccent' AND n.nspname <> %s)", (SCHEMA,)).fetchone()[0]
+        wanted = version(accents)
+        if found is not None and found[0] == wanted:
             return
         admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        for statement in statements():
+        for statement in statements(accents):
             admin.execute(statement)
-        admin.execute(f"COMMENT ON SCHEMA {SCHEMA} IS '{VERSION}'")
+        admin.execute(f"COMMENT ON SCHEMA {SCHEMA} IS '{wanted}'")

@@ -12,6 +12,7 @@ off and the same time limit. The folder is removed on close, at exit and on SIGT
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -34,6 +35,7 @@ from coachgym.envs.database.backends.base import (
 )
 from coachgym.envs.database.cleanup import at_exit
 from coachgym.envs.database.schema import MYSQL_COLLATION, Table, create_table_sql, insert_sql, quote
+from coachgym.envs.database.sqltext import SQLITE_NUMBER
 
 # Pragmas that only inspect: the first group takes a table/index name, the second must have no
 # argument (with one, `page_size = ...` would change the database).
@@ -48,6 +50,18 @@ _MAX_VALUE_BYTES = 10_000_000  # SQLITE_LIMIT_LENGTH: the largest text, blob or 
 def _mysql_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip(" ")
+
+
+_LEADING_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+
+
+def mysql_number(value: object) -> object:
+    """MySQL's reading of a value as a number: a text's leading numeric part, else 0, as a double."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    found = _LEADING_NUMBER.match(text)
+    return float(found.group(1)) if found else 0.0
 
 
 def mysql_ci(left: str, right: str) -> int:
@@ -81,6 +95,7 @@ class SQLiteBackend(DatabaseBackend):
             target = f"{path.as_uri()}?mode=ro" if read_only else str(path)
         conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=read_only)
         conn.create_collation(MYSQL_COLLATION, mysql_ci)
+        conn.create_function(SQLITE_NUMBER, 1, mysql_number, deterministic=True)
         conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_VALUE_BYTES)
         if read_only:  # the evaluator's reader: functions named in the agent's schema may not have side effects
             conn.execute("PRAGMA trusted_schema = OFF")
@@ -152,9 +167,13 @@ class SQLiteBackend(DatabaseBackend):
         except (OverflowError, ValueError) as error:  # e.g. integers beyond 64 bits, NUL characters
             raise QueryError(f"Error: {error}") from None
         finally:
-            if conn.in_transaction:  # every statement commits, as in AgentBench
+            if conn.in_transaction and not self._holding:  # every statement commits, as in AgentBench
                 conn.execute("COMMIT")
         return QueryResult(columns=columns, rows=rows, returns_rows=True, left_out=left_out)
+
+    def _agent_transaction(self, command: str) -> None:
+        if self._conn is not None and (command == "BEGIN") != self._conn.in_transaction:
+            self._conn.execute(command)
 
     def end_agent_session(self) -> None:
         if not self.memory and self._conn is not None:  # in memory, the connection is the database
