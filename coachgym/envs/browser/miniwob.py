@@ -22,6 +22,7 @@ import gymnasium as gym
 import miniwob
 from playwright.sync_api import Error, JSHandle, Page
 
+from coachgym.envs.browser.observe import HIDE_ATTR
 from coachgym.envs.browser.session import BrowserSession
 from coachgym.envs.core import Evaluation, Task, TaskSuite
 
@@ -38,7 +39,7 @@ START_JS = """({seed, mode, maxTime}) => {
   core.setDataMode(mode);
   core.startEpisodeReal();
   const display = document.getElementById('reward-display');
-  if (display) display.setAttribute('aria-hidden', 'true');
+  if (display) display.setAttribute('""" + HIDE_ATTR + """', '');
 }"""
 _STATUS_JS = """(doc) => {
   const w = doc.defaultView;
