@@ -142,13 +142,15 @@ class Performer:
     # ----------------------------------------------------------------- keyboard and forms
     def _type(self, id: str, text: str, enter: bool = False) -> None:
         element = self.locate(id)
-        if not element.is_editable():
-            raise ActionError(f"Element {id} is not a text field; type into an input, textarea or editable element.")
+        if not element.evaluate("e => e.isContentEditable || (['INPUT', 'TEXTAREA'].includes(e.tagName) && "
+                                "!e.disabled && !e.readOnly && !['checkbox', 'radio', 'file'].includes(e.type))"):
+            raise ActionError(f"Element {id} is not a text field that can be edited; type into an enabled input, "
+                              "textarea or editable element.")
         before = element.evaluate("e => e.isContentEditable ? e.innerText : e.value")
-        element.fill("")
         if len(text) > TYPE_KEYS_MAX:
             element.fill(text)
         else:
+            element.fill("")
             try:
                 element.press_sequentially(text, timeout=self.config.action_timeout_ms + TYPE_MS_PER_KEY * len(text))
             except Exception:

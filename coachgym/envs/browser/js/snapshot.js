@@ -117,6 +117,8 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) && !NO_VALUE.includes(el.type)) {
       if (tag === "SELECT" && el.multiple) {
         props.push("value=[" + Array.from(el.selectedOptions).map((o) => quote(clip(o.text))).join(", ") + "]");
+      } else if (tag === "SELECT") {
+        props.push("value=" + quote(clip(el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : "")));
       } else {
         props.push("value=" + quote(clip(el.type === "password" ? "•".repeat(el.value.length) : el.value)));
       }
@@ -155,9 +157,9 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     // Flags for what a screenshot would not show: BrowserGym's visible / in-viewport / covered, as exceptions.
     const invisible = style.visibility === "hidden" || style.visibility === "collapse" || ctx.opacity * Number(style.opacity) < 0.05;
     if (invisible) props.push("invisible");
-    const offscreen = !overlaps(r, [0, 0, vw, vh]);
-    if (offscreen) props.push("offscreen");
-    else if (ctx.clip && !overlaps(r, ctx.clip)) props.push("clipped");
+    // clipped: scrolled out of (or cut off by) a container; offscreen: outside the viewport.
+    if (ctx.clip && !overlaps(r, ctx.clip)) props.push("clipped");
+    else if (!overlaps(r, [0, 0, vw, vh])) props.push("offscreen");
     else if (!invisible && tag !== "OPTION" && covered(el, r, ctx.clip ? [Math.max(0, ctx.clip[0]), Math.max(0, ctx.clip[1]),
       Math.min(vw, ctx.clip[2]), Math.min(vh, ctx.clip[3])] : [0, 0, vw, vh])) props.push("covered");
     return props;
