@@ -267,3 +267,21 @@ def test_a_page_stuck_in_a_loop_ends_the_episode_at_the_step_deadline(hasty_env,
     assert page.is_closed() and hasty_env.session is None
     obs = _reset(hasty_env, "shop-0-0")  # the next episode gets a working browser
     assert find_element(obs["text"], "textbox", "Search")
+
+
+# ----------------------------------------------------------------------------------- uploads
+def test_upload_never_reads_a_file_of_this_machine(tmp_path):
+    """upload() sends only the bytes the agent wrote; a path names the file, it is never opened."""
+    from tests.browser.conftest import LocalPage
+
+    page = LocalPage(tmp_path)
+    try:
+        page.open("<input id=f type=file aria-label=Upload><p id=out>none</p><script>f.addEventListener('change', "
+                  "() => f.files[0].text().then((t) => out.textContent = f.files[0].name + ':' + t))</script>")
+        upload = page.id("button", "Upload")
+        page.act(f'upload("{upload}", "/etc/hostname")')
+        assert page.js("out.textContent") == "hostname:"
+        page.act(f'upload("{upload}", "..\\\\..\\\\etc\\\\passwd", "mine")')
+        assert page.js("out.textContent") == "passwd:mine"
+    finally:
+        page.session.close()
