@@ -128,7 +128,9 @@ class MiniWobWorld:
         self.verdict = Verdict()
         self.document, self.page_url = page.evaluate_handle("document"), page_file.as_uri()
         self.session, self.task_page = session, page
-        return page.evaluate("() => core.getUtterance()")
+        utterance = page.evaluate("() => core.getUtterance()")
+        # Natural-language pages return {utterance, fields}; the instruction is the utterance, as in the reference.
+        return utterance["utterance"] if isinstance(utterance, dict) else utterance
 
     def after_action(self) -> str | None:
         self.verdict = self._read_verdict()
