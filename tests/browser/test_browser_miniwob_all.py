@@ -288,66 +288,51 @@ def _phone_book(p: Play) -> None:
         p.click(p.find(">", "link"))
 
 
-@policy("social-media")
-def _social_media(p: Play) -> None:
-    user, button = re.search(r"user (@\S+), click on the \"(.*)\" button", p.goal).groups()
-    post = p.text.split(f"generic '{user}'", 2)[-1 if p.goal.count(user) else 1]
-    block = p.text.split("\n")
-    at = next(i for i, line in enumerate(block) if f"generic '{user}'" in line and i > 3)
-    kind = {"Reply": "reply", "Retweet": "retweet", "Like": "like"}.get(button)
-    icons = [line for line in block[at:] if "class='" in line]
-    if kind:
-        p.click(re.search(r"\[(\S+)\]", next(line for line in icons if f"class='{kind}'" in line)).group(1))
-        return
-    more = re.search(r"\[(\S+)\]", next(line for line in icons if "class='more'" in line)).group(1)
-    p.unmirrored(f'hover("{more}")') if post is not None else None
-    p.click(p.find(button, "listitem"))
+def _post_icons(p: Play, user: str) -> list[tuple[str, str]]:
+    """(id, line) of the icons of each post by `user` (the outline lists a post's author, then its icons)."""
+    found, owner = [], None
+    for line in p.text.split("\n")[5:]:
+        author = re.search(r"\] generic '(@\S+)'", line)
+        if author:
+            owner = author.group(1)
+        if owner == user and "class='" in line:
+            found.append((re.search(r"\[(\S+)\]", line).group(1), line))
+    return found
 
 
 @policy("social-media-all", "social-media-some")
 def _social_media_many(p: Play) -> None:
     button, user = re.search(r"Click the \"(\w+)\" button on .* by (@\S+)", p.goal).groups()
     count = re.search(r"on (\d+) posts", p.goal)
-    kind = button.lower()
-    lines = p.text.split("\n")
-    targets, owner = [], None
-    for line in lines[4:]:
-        found = re.search(r"\[(\S+)\] generic '(@\S+)'", line)
-        if found:
-            owner = found.group(2)
-        if owner == user and f"class='{kind}'" in line:
-            targets.append(re.search(r"\[(\S+)\]", line).group(1))
+    targets = [i for i, line in _post_icons(p, user) if f"class='{button.lower()}'" in line]
     for target in targets[: int(count.group(1)) if count else None]:
         p.click(target)
     p.submit()
 
 
-@policy("email-inbox-delete", "email-inbox-noscroll", "email-inbox-important")
-def _email_icon(p: Play) -> None:
-    sender = re.search(r"email by (\S+) and", p.goal).group(1)
-    icon = "trash" if "trash" in p.goal else "star"
+def _icon(p: Play, kind: str, after: str = "") -> str:
+    """Id of the first icon whose class or image names `kind`, after the line holding `after` (below the query)."""
     lines = p.text.split("\n")
-    at = next(i for i, line in enumerate(lines) if f"generic '{sender}'" in line and i > 5)
-    p.click(re.search(r"\[(\S+)\]", next(line for line in lines[at:] if f"class='{icon}'" in line)).group(1))
+    at = next(i for i, line in enumerate(lines) if after in line and i > 5)
+    return re.search(r"\[(\S+)\]", next(line for line in lines[at:] if f"'{kind}" in line or f"{kind}.png" in line)
+                     ).group(1)
 
 
-@policy("email-inbox-reply", "email-inbox-forward")
-def _email_reply_forward(p: Play) -> None:
-    sender = re.search(r"email by (\S+) and", p.goal).group(1)
-    lines = p.text.split("\n")
-    p.click(re.search(r"\[(\S+)\]", next(line for i, line in enumerate(lines) if f"generic '{sender}'" in line
-                                          and i > 5)).group(1))
+@policy("email-inbox", "email-inbox-noscroll", "email-inbox-delete", "email-inbox-important", "email-inbox-reply",
+        "email-inbox-forward", "email-inbox-star-reply")
+def _email_inbox(p: Play) -> None:
+    sender = re.search(r"email by (\S+?) and", p.goal).group(1)
+    if "trash" in p.goal or "star icon" in p.goal:
+        p.click(_icon(p, "trash" if "trash" in p.goal else "star", f"generic '{sender}'"))
+        return
+    p.click(next(i for i, name, _ in p.elements("generic")[3:] if name == sender))
     if "reply" in p.goal:
         p.click(p.find("Reply"))
         p.type(p.ids("textbox")[-1], p.quoted()[0])
     else:
         p.click(p.find("Forward"))
-        p.type(p.ids("textbox")[0], re.search(r"forward that email to (\S+)\.", p.goal).group(1))
-    p.click(p.ids("generic")[[n for _, n, _ in p.elements("generic")].index("")] if False else _send_id(p))
-
-
-def _send_id(p: Play) -> str:
-    return next(i for i, _, rest in p.elements() if "send" in rest.lower() and "class=" in rest)
+        p.type(p.ids("textbox")[0], re.search(r"forward that email to (\S+?)\.", p.goal).group(1))
+    p.click(_icon(p, "send"))
 
 
 # ----------------------------------------------------------------------------------- typing
@@ -371,13 +356,22 @@ def _enter_password(p: Play) -> None:
     p.submit()
 
 
+def _dismiss_popup(p: Play) -> None:
+    """login-user-popup may open a 'session is timing out' dialog at any step: decline it."""
+    if any(name == "Exit to home page?" for _, name, _ in p.elements("paragraph")):
+        p.click(p.find("Cancel", "button"))
+
+
 @policy("login-user", "login-user-popup")
 def _login_user(p: Play) -> None:
-    user, password = p.quoted()
-    boxes = p.ids("textbox")
-    p.type(boxes[0], user)
-    p.type(boxes[1], password)
-    p.click(p.find("Login", "button"))
+    for index, text in enumerate(p.quoted()):
+        for _ in range(3):  # the popup disables the form mid-typing: type again after declining it
+            _dismiss_popup(p)
+            p.type(p.ids("textbox")[index], text)
+            if p.elements("textbox")[index][2].startswith(" value='" + (text if index == 0 else "•" * len(text))):
+                break
+    _dismiss_popup(p)
+    p.click(p.ids("button")[0])
 
 
 @policy("focus-text")
@@ -406,9 +400,10 @@ def _enter_time(p: Play) -> None:
 
 @policy("copy-paste")
 def _copy_paste(p: Play) -> None:
-    source = p.ids("textbox")[0]
+    empty = [i for i, _, rest in p.elements("textbox") if "value=''" in rest]
+    source = next(i for i in p.ids("textbox") if i not in empty)
     p.unmirrored(f'click("{source}")\npress("Control+a")\npress("Control+c")')
-    p.unmirrored(f'click("{p.ids("textbox")[1]}")\npress("Control+v")')
+    p.unmirrored(f'click("{empty[0]}")\npress("Control+v")')
     p.submit()
 
 
@@ -463,6 +458,9 @@ def _scroll_text_2(p: Play) -> None:
 
 @policy("sign-agreement")
 def _sign_agreement(p: Play) -> None:
+    if p.goal == "Click the cancel button.":
+        p.click(p.find("Cancel", "button"))
+        return
     p.unmirrored(f'scroll(0, 10000, "{p.ids("textbox")[0]}")')
     p.type(p.ids("textbox")[1], p.quoted()[0])
     p.click(p.find(p.quoted()[1], "button"))
@@ -484,11 +482,23 @@ def _simple_arithmetic(p: Play) -> None:
     p.submit()
 
 
+def _linear(side: str, x: int) -> int:
+    """Value of a sum such as `9 - x` at x (only numbers, x, + and -)."""
+    total, sign = 0, 1
+    for token in side.split():
+        if token in "+-":
+            sign = 1 if token == "+" else -1
+        else:
+            total += sign * (x if token == "x" else int(token))
+    return total
+
+
 @policy("simple-algebra")
 def _simple_algebra(p: Play) -> None:
-    problem = next(name for _, name, _ in p.elements("generic") if re.match(r"x [+-] \d+ = -?\d+", name))
-    op, number, total = re.match(r"x ([+-]) (\d+) = (-?\d+)", problem).groups()
-    p.type(p.ids("textbox")[0], str(int(total) - int(number) if op == "+" else int(total) + int(number)))
+    problem = next(name for _, name, _ in p.elements("generic") if re.fullmatch(r"[-\dx +]+ = -?\d+", name))
+    left, right = problem.split(" = ")
+    slope = _linear(left, 1) - _linear(left, 0)
+    p.type(p.ids("textbox")[0], str((int(right) - _linear(left, 0)) // slope))
     p.submit()
 
 
@@ -509,18 +519,18 @@ def _search_engine(p: Play) -> None:
 
 @policy("multi-layouts", "multi-orderings")
 def _multi_layouts(p: Play) -> None:
+    """Labels sit before or after their text boxes depending on the layout; match them by keyword."""
     genre, director, year = (re.search(r"for (\S+) movies directed by (\S+) from year (\d+)", p.goal).groups())
-    values = {"Genre": genre, "Director": director, "Director Name": director, "Year": year}
-    lines = p.text.split("\n")
-    label = None
-    for line in lines[4:]:
-        found = re.search(r"\] (?:generic|columnheader|LabelText) '([^']+)'", line)
-        if found:
-            label = found.group(1).rstrip(":")
-        box = re.search(r"\[(\S+)\] textbox", line)
-        if box and label in values:
-            p.type(box.group(1), values[label])
-    p.click(p.find("Search", "button") if "Search" in [n for _, n, _ in p.elements("button")] else p.ids("button")[0])
+    values = {"Genre": genre, "Director": director, "Year": year, "Date": year}
+    rows = [(m["id"], m["role"], m["name"] or "") for m in _LINE.finditer(p.text)][4:]
+    labels_after = next(role for _, role, name in rows if role == "textbox" or name) == "textbox"
+    for index, (element_id, role, _) in enumerate(rows):
+        if role != "textbox":
+            continue
+        neighbours = rows[index + 1:] if labels_after else rows[:index][::-1]
+        label = next(name for _, role_, name in neighbours if name and role_ != "textbox")
+        p.type(element_id, next(v for k, v in values.items() if k in label))
+    p.click(next(i for i, _, name in rows if name in ("Search", "Go!", "Submit")))
 
 
 @policy("use-spinner")
@@ -574,11 +584,13 @@ def _find_greatest(p: Play) -> None:
 
 @policy("generate-number")
 def _generate_number(p: Play) -> None:
-    bound, limit = re.search(r"number (less|greater) than (-?\d+)", p.goal).groups()
+    bound = re.search(r"number (less|greater) than (-?\d+)", p.goal)
+    wanted = {"less": lambda n: n < int(bound.group(2)), "greater": lambda n: n > int(bound.group(2))}[
+        bound.group(1)] if bound else (lambda n: n % 2 == (0 if "even" in p.goal else 1))
     for _ in range(30):
         p.click(p.find("Generate", "button"))
         shown = next(name for _, name, _ in p.elements("generic")[1:] if re.fullmatch(r"-?\d+", name))
-        if (int(shown) < int(limit)) if bound == "less" else (int(shown) > int(limit)):
+        if wanted(int(shown)):
             break
     p.submit()
 
@@ -596,9 +608,13 @@ def _identify_shape(p: Play) -> None:
 # ----------------------------------------------------------------------------------- dragging and pointing
 @policy("drag-items")
 def _drag_items(p: Play) -> None:
-    name, where = re.search(r"Drag (.*) to the (top|bottom)", p.goal).groups()
+    name, where = re.search(r"Drag (.*) to the (top|bottom|\d+)", p.goal).groups()
     items = p.ids("listitem")
-    p.drag(p.find(name, "listitem"), items[0] if where == "top" else items[-1])
+    source = items.index(p.find(name, "listitem"))
+    target = {"top": 0, "bottom": len(items) - 1}.get(where) if not where.isdigit() else int(where) - 1
+    (x1, y1), (x2, y2) = p.center(items[source]), p.center(items[target])
+    h = p.env.unwrapped.snap.boxes[items[target]][3]
+    p.drag_xy(x1, y1, x2, y2 + (0.4 * h if target > source else -0.4 * h))  # past the middle, so sortable swaps
 
 
 @policy("drag-sort-numbers")
@@ -614,29 +630,28 @@ def _drag_sort_numbers(p: Play) -> None:
 
 @policy("highlight-text", "highlight-text-2")
 def _highlight_text(p: Play) -> None:
-    index = ORDINALS.get((re.search(r"the (\d\w\w) paragraph", p.goal) or [None, None])[1], 0)
-    paragraphs = [i for i, name, _ in p.elements() if len(name) > 20 and i not in ("3",)]
+    ordinal = re.search(r"the (\d\w\w) paragraph", p.goal)
+    index = ORDINALS[ordinal.group(1)] if ordinal else 0
+    paragraphs = [m["id"] for m in _LINE.finditer(p.text) if not m["indent"] and m["role"] in ("generic", "paragraph")
+                  and m["name"] and m["id"] != "3"]
     x, y, w, h = p.env.unwrapped.snap.boxes[paragraphs[index]]
     p.drag_xy(x + 1, y + 2, x + w - 1, y + h - 2)
     p.submit()
 
 
-@policy("click-pie", "click-pie-nodelay")
-def _click_pie(p: Play) -> None:
-    x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("graphics")[0]]
-    p.click_xy(x + w / 2, y + h / 2)
-    if "nodelay" not in p.env.unwrapped.task.id:
-        p.unmirrored("wait(600)")
-    p.click(p.find(p.quoted()[0], "graphics-symbol"))
-
-
 @policy("ascending-numbers")
 def _ascending_numbers(p: Play) -> None:
-    for value in sorted(int(name) for _, name, _ in p.elements("graphics-symbol") if name.isdigit()):
-        p.click(p.find(str(value), "graphics-symbol"))
+    """The numbers hide after the first click: remember where each was, then click there in order."""
+    where = {int(name): p.center(i) for i, name, _ in p.elements("graphics-symbol") if name.isdigit()}
+    for value in sorted(where):
+        p.click_xy(*where[value])
 
 
 NOT_YET = {
+    "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
+                    "verdict); the hover menu itself works (test_browser_interact)",
+    "click-pie": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
+    "click-pie-nodelay": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
     "bisect-angle": "canvas-like SVG geometry: needs the angle's coordinates, which the outline does not give",
     "circle-center": "needs the circle's center from SVG geometry",
     "count-shape": "needs counting SVG shapes by kind and colour",
@@ -677,11 +692,9 @@ NOT_YET = {
     "buy-ticket": "not scripted yet",
     "click-checkboxes-soft": "needs word similarity",
     "click-menu": "nested hover menu not scripted yet",
-    "email-inbox": "several sub-tasks by instruction not scripted yet",
     "email-inbox-forward-nl": "natural-language instruction not parsed yet",
     "email-inbox-forward-nl-turk": "natural-language instruction not parsed yet",
     "email-inbox-nl-turk": "natural-language instruction not parsed yet",
-    "email-inbox-star-reply": "several sub-tasks by instruction not scripted yet",
     "order-food": "not scripted yet",
     "resize-textarea": "resize-handle drag direction not scripted yet",
     "stock-market": "needs waiting on a live price",
@@ -739,3 +752,55 @@ def test_policies_solve_their_tasks(page_limited_env):
 @pytest.mark.parametrize("task", sorted(NOT_YET))
 def test_tasks_without_a_policy_yet(task):
     pytest.xfail(NOT_YET[task])
+
+
+# ----------------------------------------------------------------------------------- parity with the reference env
+@pytest.fixture(scope="module")
+def reference():
+    os.environ.setdefault("MINIWOB_CHROME_BINARY", "/usr/bin/chromium")
+    os.environ.setdefault("MINIWOB_CHROMEDRIVER", "/usr/bin/chromedriver")
+    import gymnasium as gym
+    import miniwob  # noqa: F401 - registers the reference envs
+    from miniwob.reward import get_raw_reward
+
+    env = gym.make("miniwob/click-test-v1", reward_processor=get_raw_reward)
+    yield env
+    env.close()
+
+
+def _wrong_plan(p: Play) -> None:
+    """Submit (or press the last button) without doing the task; where there is no button, click the query."""
+    buttons = p.ids("button")
+    if buttons:
+        p.click(buttons[-1])
+    else:
+        p.click(p.ids("generic")[0])
+
+
+def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) -> list[tuple]:
+    from tests.browser.test_browser_miniwob import _point_reference_at
+
+    _point_reference_at(reference, task)
+    play = Play(env, task, seed, reference=reference)
+    if not play.mismatches:
+        plan(play)
+    return play.mismatches
+
+
+@pytest.mark.slow
+def test_reward_parity_with_the_reference_env(page_limited_env, reference):
+    """Same seed, same steps (mirrored as coordinates and keys): same raw reward and done flag after every step."""
+    mirrored, skipped, mismatches = [], [], {}
+    for task in sorted(POLICIES):
+        for kind, plan in (("right", POLICIES[task]), ("wrong", _wrong_plan)):
+            try:
+                found = _mirror(page_limited_env, reference, task, SEEDS[0], plan)
+            except NotMirrored as error:
+                skipped.append((task, kind, str(error)[:60]))
+                continue
+            mirrored.append((task, kind))
+            if found:
+                mismatches[(task, kind)] = found
+    tasks = {task for task, _ in mirrored}
+    assert not mismatches, mismatches
+    assert len(tasks) >= 60 and {kind for _, kind in mirrored} == {"right", "wrong"}, (len(tasks), skipped)
