@@ -54,9 +54,10 @@ class BrowserEnv(AgentEnv):
     active tab in which every element carries an id (`[12] button 'Add to cart'`, ids inside
     iframes look like `7-3`); `screenshot` is the viewport (HxWx3, with ids drawn on it when
     `set_of_marks=True`); `goal` is the task instruction.
-    Actions: `click(id)`, `click_xy(x, y)`, `type(id, text)`, `press(key)`, `select(id, option)`,
-    `scroll(dx, dy)`, `hover(id)`, `goto(url)`, `go_back()`, `go_forward()`, `new_tab()`,
-    `switch_tab(i)`, `close_tab()`, `answer(text)`; WebArena's `click [12]` syntax is accepted too.
+    Actions (`actions.py`): clicks, hover, mouse down/move/up and drags by id or coordinates,
+    `type`, key combinations, (multi-)select, page or element scroll, `wait`, `upload`, navigation,
+    tabs and `answer(text)`; WebArena's `click [12]` syntax is accepted too. Several actions in one
+    message run in order, or the message is an invalid action saying which one is wrong.
     Only the task's local sites are reachable: other URLs (including data:, blob: and javascript:)
     are refused as invalid actions, other requests are blocked and the episode continues.
     A reset or step that outlasts `step_deadline_ms` (a page stuck in a script) ends as env_error.

@@ -177,19 +177,21 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     const visible = style.visibility !== "hidden" && style.visibility !== "collapse";
     const rect = el.getBoundingClientRect();
     const pointer = style.cursor === "pointer";
-    const structured = el.querySelector(STRUCTURE) !== null || el.shadowRoot !== null;
-    const text = (el.innerText !== undefined ? el.innerText : el.textContent) || "";
+    let nested = null;
+    const structured = () => (nested ??= el.shadowRoot !== null || el.querySelector(STRUCTURE) !== null);
+    let cached = null;  // innerText walks the subtree: read it only when needed
+    const text = () => (cached ??= (el.innerText !== undefined ? el.innerText : el.textContent) || "");
     // Controls, landmarks, things with a click affordance (the outermost pointer, or an icon inside
     // one: a pointer element without text), and anything with text of its own.
-    const image = !el.children.length && !text.trim() && (urlName(style.content) || urlName(style.backgroundImage));
     const notable =
       role !== "generic" || el.hasAttribute("onclick") || el.hasAttribute("tabindex") ||
-      (pointer && (!ctx.pointer || !text.trim())) || el.isContentEditable || Boolean(image);
+      (pointer && (!ctx.pointer || !text().trim())) || el.isContentEditable ||
+      (!el.children.length && Boolean(urlName(style.content) || urlName(style.backgroundImage)) && !text().trim());
     // Mixed content ("Enter <b>x</b> now") reads as one sentence; the inline children still get lines.
     const own = ownText(el);
-    const direct = el.tagName === "TEXTAREA" ? "" : clip(own && el.children.length && !structured ? text : own);
+    const direct = el.tagName === "TEXTAREA" ? "" : clip(own && el.children.length && !structured() ? text() : own);
     let name = clip(labelOf(el));
-    if (!name && NAME_FROM_CONTENT.has(role)) name = structured ? clip(own) : clip(text);
+    if (!name && NAME_FROM_CONTENT.has(role)) name = structured() ? clip(own) : clip(text());
     if (!name && el.getAttribute("title")) name = clip(el.getAttribute("title"));
     const shown = rect.width > 0 && rect.height > 0 || el.tagName === "OPTION";
     const emit = shown && (notable || direct || name);
@@ -221,7 +223,7 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     }
     // A control whose name already holds its text has nothing more to show.
     if (el.tagName === "IFRAME" || (el.tagName === "SELECT" && role === "combobox")) return;
-    if (emit && name && NAME_FROM_CONTENT.has(role) && !structured) return;
+    if (emit && name && NAME_FROM_CONTENT.has(role) && !structured()) return;
     if (el.shadowRoot) for (const child of el.shadowRoot.children) walk(child, childDepth, inner);
     for (const child of el.children) walk(child, childDepth, inner);
   };
