@@ -165,7 +165,7 @@ class BrowserEnv(AgentEnv):
     def _act(self, action: ParsedAction) -> StepResult:
         assert self.session is not None and self.world is not None
         actions = action.args["actions"] if action.name == SEQUENCE else [action]
-        notes = []
+        note = None
         for index, single in enumerate(actions, start=1):
             try:
                 self._perform(single)
@@ -176,15 +176,15 @@ class BrowserEnv(AgentEnv):
                 raise ActionError(f"Actions 1-{index - 1} of {len(actions)} ran; action {index} "
                                   f"({single.raw[:80]}) failed and the rest did not run: {error.message}",
                                   kind=error.kind) from None
-            ended = self.world.after_action()
-            if ended:
+            note = self.world.after_action()
+            if note:
                 skipped = len(actions) - index
-                notes.append(ended + (f" The remaining {skipped} action(s) did not run." if skipped else ""))
+                note += f" The remaining {skipped} action(s) did not run." if skipped else ""
                 break
         text = self._render()
-        if notes:
-            text = notes[0] + "\n\n" + text
-        return StepResult(text=text, done=bool(notes) or actions[-1].name == "answer")
+        if note:
+            text = note + "\n\n" + text
+        return StepResult(text=text, done=bool(note) or actions[-1].name == "answer")
 
     def _perform(self, action: ParsedAction) -> None:
         """One action through Playwright; its failures become `ActionError`s unless the browser is gone."""

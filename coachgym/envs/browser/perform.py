@@ -232,6 +232,3 @@ class Performer:
 
     def _close_tab(self) -> None:
         self.session.close_active()
-
-    def _answer(self, text: str = "") -> None:
-        """Nothing to do on the page; the env records the answer."""
