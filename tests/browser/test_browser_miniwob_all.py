@@ -54,10 +54,15 @@ class Play:
         so both pages give every element the same `data-wob_ref`, which the reference's element actions use."""
         self.env.unwrapped.session.page.evaluate("() => { core.getDOMInfo(); }")
 
-    def ref_of(self, element_id: str) -> int:
+    def ref_of(self, element_id: str, hit: bool = False) -> int:
+        """The reference's ref of the element, or with `hit` of what a real click at its middle lands on
+        (the reference's element click is a synthetic click on exactly that element)."""
         ref = self.env.unwrapped.session.page.evaluate(
-            "id => { const e = document.querySelector(`[data-cg-id=\"${id}\"]`); return e ? e.dataset.wob_ref : null; }",
-            element_id)
+            """([id, hit]) => { let e = document.querySelector(`[data-cg-id="${id}"]`);
+                if (e && hit) { const r = e.getBoundingClientRect();
+                  e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) || e; }
+                while (e && e.dataset && e.dataset.wob_ref === undefined) e = e.parentElement;
+                return e && e.dataset ? e.dataset.wob_ref : null; }""", [element_id, hit])
         if ref is None:
             raise NotMirrored(f"element {element_id} has no reference ref")
         return int(ref)
@@ -123,13 +128,19 @@ class Play:
                 raise NotMirrored(f"the reference cannot replay {kind} {args}: {str(error).splitlines()[0]}") from None
             if ref_done:
                 break
-        self._number_elements()
+        if mirror:
+            self._number_elements()
         if (ref_reward, ref_done) != (self.reward, self.done):
             self.mismatches.append((self.steps, action, (self.reward, self.done), (ref_reward, ref_done)))
             self.done = True
 
-    def click(self, element_id: str) -> None:
-        mirror = [("CLICK_ELEMENT", self.ref_of(element_id))] if self.reference is not None else []
+    def click(self, element_id: str, by_position: bool = False) -> None:
+        """`by_position` mirrors as a click at the same point (widgets driven by mousedown, e.g. spinners),
+        else as the reference's element click on what the pointer would hit."""
+        mirror = []
+        if self.reference is not None:
+            mirror = ([("CLICK_COORDS", *self.center(element_id))] if by_position else
+                      [("CLICK_ELEMENT", self.ref_of(element_id, hit=True))])
         self.act(f'click("{element_id}")', mirror)
 
     def click_xy(self, x: float, y: float) -> None:
@@ -586,7 +597,7 @@ def _use_spinner(p: Play) -> None:
     target = int(re.search(r"Select (-?\d+)", p.goal).group(1))
     up, down = [i for i, _, rest in p.elements("button") if "ui-spinner-" in rest]
     for _ in range(abs(target)):
-        p.click(up if target > 0 else down)
+        p.click(up if target > 0 else down, by_position=True)
     p.submit()
 
 
@@ -703,7 +714,7 @@ def _use_autocomplete(p: Play) -> None:
     p.wait(800)
     item = next(i for i, name, _ in p.elements() if name.startswith(start) and name != start
                 and name.endswith(end[0] if end else ""))
-    p.click(item)
+    p.click(item, by_position=True)  # jQuery UI menus select the item the mouse entered
     p.submit()
 
 
@@ -878,7 +889,7 @@ def reference():
 
 def _wrong_plan(p: Play) -> None:
     """Submit (or press the last button) without doing the task; where there is no button, click the query."""
-    buttons = p.ids("button")
+    buttons = [i for i, _, rest in p.elements("button") if "disabled" not in rest]
     p.click(buttons[-1] if buttons else next(m["id"] for m in _LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"))
 
 
