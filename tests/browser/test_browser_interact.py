@@ -139,7 +139,7 @@ def test_several_actions_in_one_message_all_run_in_order(miniwob_env):
 def test_a_failing_action_in_a_message_stops_the_rest_and_shows_the_page_now(miniwob_env):
     obs, _ = miniwob_env.reset(seed=1, options={"task_id": "miniwob.click-checkboxes"})
     box = find_element(obs["text"], "checkbox", "")
-    obs, reward, terminated, _, info = miniwob_env.step(f'click("{box}")\nclick("9999")\nclick("{box}")')
+    obs, _, terminated, _, info = miniwob_env.step(f'click("{box}")\nclick("9999")\nclick("{box}")')
     assert not terminated and info["invalid_actions"] == 1
     assert "Actions 1-1 of 3 ran; action 2 (click(\"9999\")) failed" in info["action_error"]
     assert f"[{box}] checkbox" in obs["text"] and obs["text"].split(f"[{box}] checkbox")[1].split("\n")[0].count("checked") == 1

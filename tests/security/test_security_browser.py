@@ -126,7 +126,7 @@ def test_miniwob_solving_an_easier_task_in_another_tab_earns_nothing(miniwob_env
 
 def test_miniwob_reloading_the_task_page_to_reroll_it_earns_nothing(miniwob_env):  # noqa: F811
     _reset(miniwob_env, "miniwob.click-test")
-    obs, reward, terminated, _, info = miniwob_env.step(
+    _, reward, terminated, _, info = miniwob_env.step(
         f'goto("{(HTML_DIR / "miniwob" / "click-test.html").as_uri()}")')
     assert "action_error" not in info
     assert terminated and reward == -1.0 and "reloaded or navigated away" in info["evaluation"]["detail"]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
-from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, ParsedAction, invalid_format
+from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, Dialect, ParsedAction, invalid_format
 
 ELEMENT = ActionArg(name="id", type="str", doc="Element id from the page outline, e.g. \"12\".")
 SEQUENCE = "sequence"
@@ -162,7 +163,7 @@ class BrowserActionSet(ActionSet):
     whole is rejected as a whole, naming the call that is wrong, so nothing runs half-parsed.
     """
 
-    def __init__(self, specs: list[ActionSpec], dialects: list = ()):  # type: ignore[assignment]
+    def __init__(self, specs: Sequence[ActionSpec], dialects: Sequence[Dialect] = ()):
         super().__init__(specs, dialects)
         names = "|".join(re.escape(n) for n in sorted(self.specs, key=len, reverse=True))
         self._any_call = re.compile(rf"(?:^|(?<=[\s;`>:*]))({names})[ \t]*\(")

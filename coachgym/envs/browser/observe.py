@@ -63,8 +63,8 @@ def _apply_budget(result: Snapshot, budget: int) -> None:
         used += len(line) + 1
         if used > budget:
             rest = len(result.lines) - index
-            result.lines[index:] = [f"(outline cut at {budget} characters (outline_chars): {rest} more lines not "
-                                    "shown; their elements keep their ids)"]
+            note = f"(outline cut at {budget} characters (outline_chars): {rest} more lines not shown; "
+            result.lines[index:] = [note + "their elements keep their ids)"]
             return
 
 
