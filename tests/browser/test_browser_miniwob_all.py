@@ -694,7 +694,8 @@ def _highlight_text(p: Play) -> None:
     paragraphs = [m["id"] for m in _LINE.finditer(p.text) if not m["indent"] and m["role"] in ("generic", "paragraph")
                   and m["name"] and m["id"] != "3"]
     x, y, w, h = p.env.unwrapped.snap.boxes[paragraphs[index]]
-    p.drag_xy(x + 1, y + 2, x + w - 1, y + h - 2)
+    right = min(x + w + 2, p.env.unwrapped.config.viewport_width - 1)
+    p.drag_xy(max(x - 2, 0), y + 2, right, y + h - 2)  # from before the first character to past the last
     p.submit()
 
 
