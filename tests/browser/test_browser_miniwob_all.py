@@ -687,16 +687,18 @@ def _drag_sort_numbers(p: Play) -> None:
     p.submit()
 
 
-@policy("highlight-text", "highlight-text-2")
+@policy("highlight-text")
 def _highlight_text(p: Play) -> None:
     ordinal = re.search(r"the (\d\w\w) paragraph", p.goal)
     index = ORDINALS[ordinal.group(1)] if ordinal else 0
     paragraphs = [m["id"] for m in _LINE.finditer(p.text) if not m["indent"] and m["role"] in ("generic", "paragraph")
                   and m["name"] and m["id"] != "3"]
     x, y, w, h = p.env.unwrapped.snap.boxes[paragraphs[index]]
-    right = min(x + w + 2, p.env.unwrapped.config.viewport_width - 1)
-    p.drag_xy(max(x - 2, 0), y + 2, right, y + h - 2)  # from before the first character to past the last
-    p.submit()
+    # From the first character (left edge) to the paragraph's own bottom-right corner: past its last
+    # character, but not past its box (which would extend the selection into the next element).
+    p.drag_xy(x, y + 2, x + w - 1, y + h - 2)
+    # A mouse press on the button may collapse the selection before the click is scored: use the keyboard.
+    p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')
 
 
 @policy("click-menu")
@@ -778,6 +780,8 @@ def _ascending_numbers(p: Play) -> None:
 
 
 NOT_YET = {
+    "highlight-text-2": "the same drag selection as highlight-text is scored -1 in about 1 of 8 runs of one seed "
+                        "(an edge of the selection); kept out of the sweep until that is understood",
     "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
                     "verdict); the hover menu itself works (test_browser_interact)",
     "click-pie": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
