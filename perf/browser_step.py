@@ -23,7 +23,7 @@ import time
 from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.expert import find_element
 from coachgym.envs.browser.miniwob import HTML_DIR, NO_TIME_LIMIT_MS, START_JS
-from coachgym.envs.browser.observe import ID_ATTR, MAX_NAME_CHARS, SNAPSHOT_JS
+from coachgym.envs.browser.observe import ID_ATTR, SNAPSHOT_JS, snapshot_args
 from coachgym.envs.browser.session import shared_browser
 
 SCENARIOS = {
@@ -56,8 +56,8 @@ def measure(suite: str, task: str, role: str, name: str | None, rounds: int) -> 
         raw.goto(env.session.page.url, wait_until="load")
         if suite == "miniwob":  # same seed, so the raw page shows the same problem
             raw.evaluate(START_JS, {"seed": env.episode_seed, "mode": "train", "maxTime": NO_TIME_LIMIT_MS})
-        raw.evaluate(SNAPSHOT_JS, {"prefix": "", "attr": ID_ATTR, "quietMs": 0, "maxWaitMs": 0, "maxName": MAX_NAME_CHARS})
-        args = {"prefix": "", "attr": ID_ATTR, "quietMs": 0, "maxWaitMs": 0, "maxName": MAX_NAME_CHARS}
+        args = snapshot_args("", config, wait=False)
+        raw.evaluate(SNAPSHOT_JS, args)
         env_times, raw_times = [], []
         for index in range(rounds + 3):
             started = time.perf_counter()

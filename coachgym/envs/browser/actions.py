@@ -3,27 +3,42 @@
 Element ids are the `[id]` tags of the observation outline; they are text (ids inside an
 iframe look like `7-3`). Everything an agent may do is listed here once; prompts, the parser,
 experts and the random baseline all derive from this list. Executing actions lives in `env.py`.
+
+One message may hold several actions (one per line, or separated by `;`); `BrowserActionSet`
+parses all of them into one `sequence` action, or rejects the message saying which one is wrong.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Sequence
 
-from coachgym.envs.actions import ActionArg, ActionSet, ActionSpec, ParsedAction
+from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, Dialect, ParsedAction, invalid_format
 
 ELEMENT = ActionArg(name="id", type="str", doc="Element id from the page outline, e.g. \"12\".")
+SEQUENCE = "sequence"
+MAX_SEQUENCE = 20
+MAX_WAIT_MS = 10_000
+
+
+def _coordinate(name: str) -> ActionArg:
+    return ActionArg(name=name, type="float", low=0, high=4096)
+
 
 BROWSER_SPECS = [
     ActionSpec(name="click", doc="Click an element.", args=[ELEMENT], examples=['click("12")']),
+    ActionSpec(name="dblclick", doc="Double-click an element.", args=[ELEMENT], examples=['dblclick("12")']),
     ActionSpec(
         name="click_xy",
         doc="Click at viewport coordinates in CSS pixels (for screenshot-driven agents).",
-        args=[ActionArg(name="x", type="float", low=0, high=4096), ActionArg(name="y", type="float", low=0, high=4096)],
+        args=[_coordinate("x"), _coordinate("y")],
         examples=["click_xy(80, 120)"],
     ),
     ActionSpec(
         name="type",
-        doc="Replace the text of an input with `text` (typed key by key).",
+        doc="Replace the text of an input with `text`: typed key by key up to 256 characters, longer text "
+        "is inserted at once. Either all of it lands or the field keeps its old value.",
         args=[
             ELEMENT,
             ActionArg(name="text", type="str"),
@@ -33,24 +48,58 @@ BROWSER_SPECS = [
     ),
     ActionSpec(
         name="press",
-        doc="Press a key or key combination on the focused element.",
-        args=[ActionArg(name="key", type="str", doc="e.g. Enter, Tab, ArrowDown, Control+a.")],
-        examples=['press("Enter")'],
+        doc="Press a key or key combination, on the focused element or (with `id`) on that element.",
+        args=[ActionArg(name="key", type="str", doc="e.g. Enter, Tab, ArrowDown, Control+a, Control+Shift+ArrowLeft."),
+              ActionArg(name="id", type="str", optional=True, default="", doc="Element to focus first.")],
+        examples=['press("Enter")', 'press("Control+a", "7")'],
     ),
     ActionSpec(
         name="select",
-        doc="Choose an option of a drop-down (by its visible text or value).",
-        args=[ELEMENT, ActionArg(name="option", type="str")],
-        examples=['select("9", "Express")'],
+        doc="Choose options of a drop-down or list box by visible text or value; a list selects several "
+        "options of a multi-select (and deselects the others).",
+        args=[ELEMENT, ActionArg(name="option", type="json", doc='One option ("Express") or a list (["a", "b"]).')],
+        examples=['select("9", "Express")', 'select("9", ["Red", "Blue"])'],
     ),
     ActionSpec(
         name="scroll",
-        doc="Scroll the page (or the element under the mouse) by dx, dy CSS pixels.",
+        doc="Scroll by dx, dy CSS pixels: the element `id` when given, else the page under the mouse.",
         args=[ActionArg(name="dx", type="float", low=-10000, high=10000),
-              ActionArg(name="dy", type="float", low=-10000, high=10000)],
-        examples=["scroll(0, 400)"],
+              ActionArg(name="dy", type="float", low=-10000, high=10000),
+              ActionArg(name="id", type="str", optional=True, default="", doc="Scrollable element to scroll.")],
+        examples=["scroll(0, 400)", 'scroll(0, 200, "15")'],
     ),
     ActionSpec(name="hover", doc="Move the mouse over an element.", args=[ELEMENT], examples=['hover("12")']),
+    ActionSpec(
+        name="drag",
+        doc="Drag one element onto another with the mouse (press, move in steps, release).",
+        args=[ActionArg(name="from_id", type="str"), ActionArg(name="to_id", type="str")],
+        examples=['drag("12", "15")'],
+    ),
+    ActionSpec(
+        name="drag_xy",
+        doc="Drag with the mouse from (x1, y1) to (x2, y2), viewport CSS pixels.",
+        args=[_coordinate("x1"), _coordinate("y1"), _coordinate("x2"), _coordinate("y2")],
+        examples=["drag_xy(20, 40, 120, 40)"],
+    ),
+    ActionSpec(name="mouse_move", doc="Move the mouse to (x, y) without pressing a button.",
+               args=[_coordinate("x"), _coordinate("y")], examples=["mouse_move(80, 120)"]),
+    ActionSpec(name="mouse_down", doc="Move the mouse to (x, y) and press the left button (hold it).",
+               args=[_coordinate("x"), _coordinate("y")], examples=["mouse_down(80, 120)"]),
+    ActionSpec(name="mouse_up", doc="Move the mouse to (x, y) and release the left button.",
+               args=[_coordinate("x"), _coordinate("y")], examples=["mouse_up(140, 120)"]),
+    ActionSpec(
+        name="upload",
+        doc="Put a file (name and text content, made up by you) into a file input.",
+        args=[ELEMENT, ActionArg(name="name", type="str", doc="File name, e.g. notes.txt."),
+              ActionArg(name="content", type="str", optional=True, default="")],
+        examples=['upload("14", "cv.txt", "Jane Doe, engineer")'],
+    ),
+    ActionSpec(
+        name="wait",
+        doc=f"Wait this many milliseconds (at most {MAX_WAIT_MS}) for the page, e.g. for a menu or an animation.",
+        args=[ActionArg(name="ms", type="int", low=0, high=MAX_WAIT_MS)],
+        examples=["wait(500)"],
+    ),
     ActionSpec(name="goto", doc="Open a URL in the current tab (local sites only).",
                args=[ActionArg(name="url", type="str")], examples=['goto("http://127.0.0.1:8000/shop/")']),
     ActionSpec(name="go_back", doc="Go back in the current tab's history."),
@@ -106,4 +155,76 @@ def webarena_dialect(text: str) -> ParsedAction | None:
     return ParsedAction(name=name, args=args, raw=text)
 
 
-BROWSER_ACTIONS = ActionSet(BROWSER_SPECS, dialects=[webarena_dialect])
+class BrowserActionSet(ActionSet):
+    """`ActionSet` that also reads several calls in one message as a `sequence`, run in order by the env.
+
+    Calls count from the first `Action:` marker (or the first call at the start of a line) on; a
+    call name inside another call's quoted text is not a call. A sequence that cannot be read
+    whole is rejected as a whole, naming the call that is wrong, so nothing runs half-parsed.
+    """
+
+    def __init__(self, specs: Sequence[ActionSpec], dialects: Sequence[Dialect] = ()):
+        super().__init__(specs, dialects)
+        names = "|".join(re.escape(n) for n in sorted(self.specs, key=len, reverse=True))
+        self._any_call = re.compile(rf"(?:^|(?<=[\s;`>:*]))({names})[ \t]*\(")
+        self._marker = re.compile(r"[Aa]ction\s*:")
+
+    def describe(self) -> str:
+        return (super().describe() + "\n- Several actions may be given, one per line; they run in order and "
+                "stop at the first that fails (the observation says which).")
+
+    def parse(self, text: object) -> ParsedAction:
+        calls = self.calls(text) if isinstance(text, str) else []
+        if len(calls) <= 1:
+            return super().parse(text)
+        if len(calls) > MAX_SEQUENCE:
+            raise invalid_format(f"The message holds {len(calls)} actions; at most {MAX_SEQUENCE} run per step.")
+        parsed = []
+        for index, call in enumerate(calls, start=1):
+            try:
+                parsed.append(super().parse(call))
+            except ActionError as error:
+                raise ActionError(f"Action {index} of {len(calls)} ({call[:80]}) is invalid, so none ran: "
+                                  f"{error.message}", kind=error.kind) from None
+        for index, action in enumerate(parsed[:-1], start=1):
+            if self.specs[action.name].terminal:
+                raise invalid_format(f"Action {index} of {len(parsed)} is {action.name}(), which ends the episode; "
+                                     "put it last or send it alone. None ran.")
+        return ParsedAction(name=SEQUENCE, args={"actions": parsed}, raw=text)  # type: ignore[arg-type]
+
+    def calls(self, text: str) -> list[str]:
+        """The source text of each call in the action part of `text`, in order."""
+        marker = self._marker.search(text)
+        first = next((m for m in self._call.finditer(text)), None)
+        start = marker.end() if marker else (first.start() if first else len(text))
+        calls, position = [], start
+        for match in self._any_call.finditer(text, start):
+            if match.start() < position:
+                continue  # inside the previous call's arguments
+            end = _call_end(text, match.start(), match.end() - 1)
+            if end is None:
+                calls.append(text[match.start():])
+                break
+            calls.append(text[match.start():end])
+            position = end
+        return calls
+
+
+def _call_end(text: str, start: int, open_paren: int) -> int | None:
+    """End of the shortest `name(...)` from `start` that Python reads as one call, else None."""
+    close = open_paren
+    for _ in range(200):
+        close = text.find(")", close + 1)
+        if close < 0:
+            return None
+        source = text[start:close + 1]
+        for candidate in (source, source.replace("\n", "\\n")):
+            try:
+                if isinstance(ast.parse(candidate, mode="eval").body, ast.Call):
+                    return close + 1
+            except (SyntaxError, ValueError, MemoryError, RecursionError):
+                continue
+    return None
+
+
+BROWSER_ACTIONS = BrowserActionSet(BROWSER_SPECS, dialects=[webarena_dialect])

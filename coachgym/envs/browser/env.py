@@ -15,22 +15,21 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
-from urllib.parse import urljoin
 
 import numpy as np
 from playwright.sync_api import Error, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from coachgym.envs.actions import ActionError, ParsedAction
-from coachgym.envs.browser.actions import BROWSER_ACTIONS
+from coachgym.envs.browser.actions import BROWSER_ACTIONS, SEQUENCE
 from coachgym.envs.browser.deadline import DeadlineExceeded, deadline
 from coachgym.envs.browser.miniwob import VIEWPORT as MINIWOB_VIEWPORT
-from coachgym.envs.browser.miniwob import MiniWobWorld
-from coachgym.envs.browser.observe import ID_ATTR, Snapshot, screenshot, snapshot
+from coachgym.envs.browser.miniwob import MiniWobWorld, TimeLimit
+from coachgym.envs.browser.observe import Snapshot, screenshot, snapshot
+from coachgym.envs.browser.perform import Performer
 from coachgym.envs.browser.session import BrowserConfig, BrowserSession, shared_browser
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 
-_ID = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 # Playwright errors that mean the browser (not the agent) is gone: these end the episode as env_error.
 _DEAD = re.compile(r"Target (page, context or browser )?(has been )?closed|Browser has been closed|crash|disconnected",
                    re.IGNORECASE)
@@ -42,7 +41,8 @@ class World(Protocol):
 
     def allowed_prefixes(self) -> list[str]: ...
     def start(self, session: BrowserSession, task: Task, seed: int) -> str | None: ...
-    def after_action(self) -> bool: ...
+    def after_action(self) -> str | None:
+        """None while the episode goes on; else the sentence that tells the agent why it ended."""
     def evaluate(self, answer: str | None) -> Evaluation: ...
     def close(self) -> None: ...
 
@@ -54,9 +54,10 @@ class BrowserEnv(AgentEnv):
     active tab in which every element carries an id (`[12] button 'Add to cart'`, ids inside
     iframes look like `7-3`); `screenshot` is the viewport (HxWx3, with ids drawn on it when
     `set_of_marks=True`); `goal` is the task instruction.
-    Actions: `click(id)`, `click_xy(x, y)`, `type(id, text)`, `press(key)`, `select(id, option)`,
-    `scroll(dx, dy)`, `hover(id)`, `goto(url)`, `go_back()`, `go_forward()`, `new_tab()`,
-    `switch_tab(i)`, `close_tab()`, `answer(text)`; WebArena's `click [12]` syntax is accepted too.
+    Actions (`actions.py`): clicks, hover, mouse down/move/up and drags by id or coordinates,
+    `type`, key combinations, (multi-)select, page or element scroll, `wait`, `upload`, navigation,
+    tabs and `answer(text)`; WebArena's `click [12]` syntax is accepted too. Several actions in one
+    message run in order, or the message is an invalid action saying which one is wrong.
     Only the task's local sites are reachable: other URLs (including data:, blob: and javascript:)
     are refused as invalid actions, other requests are blocked and the episode continues.
     A reset or step that outlasts `step_deadline_ms` (a page stuck in a script) ends as env_error.
@@ -77,7 +78,7 @@ class BrowserEnv(AgentEnv):
         split: str | None = None,
         render_mode: str | None = None,
         config: BrowserConfig | dict[str, Any] | None = None,
-        miniwob_time_limit_s: float | None = None,
+        miniwob_time_limit_s: TimeLimit = None,
         **config_fields: Any,
     ):
         if not isinstance(config, BrowserConfig):
@@ -163,8 +164,36 @@ class BrowserEnv(AgentEnv):
 
     def _act(self, action: ParsedAction) -> StepResult:
         assert self.session is not None and self.world is not None
+        actions = action.args["actions"] if action.name == SEQUENCE else [action]
+        note = None
+        for index, single in enumerate(actions, start=1):
+            try:
+                self._perform(single)
+            except ActionError as error:
+                if index == 1:
+                    raise
+                self._last_text = self._render()  # the earlier actions changed the page: show it as it is now
+                raise ActionError(f"Actions 1-{index - 1} of {len(actions)} ran; action {index} "
+                                  f"({single.raw[:80]}) failed and the rest did not run: {error.message}",
+                                  kind=error.kind) from None
+            note = self.world.after_action()
+            if note:
+                skipped = len(actions) - index
+                note += f" The remaining {skipped} action(s) did not run." if skipped else ""
+                break
+        text = self._render()
+        if note:
+            text = note + "\n\n" + text
+        return StepResult(text=text, done=bool(note) or actions[-1].name == "answer")
+
+    def _perform(self, action: ParsedAction) -> None:
+        """One action through Playwright; its failures become `ActionError`s unless the browser is gone."""
+        assert self.session is not None
+        if action.name == "answer":
+            self.answer = action.args["text"]
+            return
         try:
-            getattr(self, f"_do_{action.name}")(**action.args)
+            Performer(self.session, self.snap, self.config).run(action)
         except PlaywrightTimeout as error:
             self._wait_until_responsive()
             raise ActionError(f"{action.name} timed out: {_first_line(error)} (is the element hidden, disabled "
@@ -173,17 +202,13 @@ class BrowserEnv(AgentEnv):
             if _DEAD.search(str(error)) and action.name != "close_tab":
                 raise
             raise ActionError(f"{action.name} failed: {_first_line(error)}") from None
-        text = self._render()
-        finished = action.name == "answer" or self.world.after_action()
-        if finished and action.name != "answer":
-            text = "The task page reports the episode finished.\n\n" + text
-        return StepResult(text=text, done=finished)
 
     def _wait_until_responsive(self) -> None:
         """An action that timed out may have started a script that never yields: then this blocks until the
         step deadline ends the episode, instead of blaming the element and leaving the next step to hang."""
+        assert self.session is not None
         try:
-            self._page.evaluate("() => 0")
+            self.session.page.evaluate("() => 0")
         except Error:  # navigating or closed, which is not hung
             pass
 
@@ -224,96 +249,6 @@ class BrowserEnv(AgentEnv):
         parts.append(f"Page: {self.snap.title}")
         parts.extend(self.snap.lines or ["(empty page)"])
         return "\n".join(parts)
-
-    # ----------------------------------------------------------------- actions
-    def _locate(self, element_id: str) -> Any:
-        element_id = element_id.strip().strip("[]'\"")
-        if not _ID.match(element_id) or element_id not in self.snap.boxes:
-            raise ActionError(f"There is no element with id {element_id!r} on the page; use an id shown in brackets.")
-        frame = self.snap.frame_of(element_id)
-        if frame is None:
-            raise ActionError(f"The frame holding element {element_id!r} is gone; look at the new page.")
-        return frame.locator(f'[{ID_ATTR}="{element_id}"]')
-
-    @property
-    def _page(self) -> Page:
-        assert self.session is not None
-        return self.session.page
-
-    def _do_click(self, id: str) -> None:
-        self._locate(id).click()
-
-    def _do_click_xy(self, x: float, y: float) -> None:
-        if x > self.config.viewport_width or y > self.config.viewport_height:
-            raise ActionError(f"({x}, {y}) is outside the {self.config.viewport_width}x"
-                              f"{self.config.viewport_height} viewport.")
-        self._page.mouse.click(x, y)
-
-    def _do_type(self, id: str, text: str, enter: bool = False) -> None:
-        element = self._locate(id)
-        if not element.is_editable():
-            raise ActionError(f"Element {id} is not a text field; type into an input, textarea or editable element.")
-        element.fill("")
-        element.press_sequentially(text)
-        if enter:
-            element.press("Enter")
-
-    def _do_press(self, key: str) -> None:
-        self._page.keyboard.press(key)
-
-    def _do_select(self, id: str, option: str) -> None:
-        element = self._locate(id)
-        if element.evaluate("e => e.tagName") != "SELECT":
-            raise ActionError(f"Element {id} is not a drop-down; click it instead, or select on a combobox.")
-        element.select_option(option)
-
-    def _do_scroll(self, dx: float, dy: float) -> None:
-        self._page.mouse.wheel(dx, dy)
-
-    def _do_hover(self, id: str) -> None:
-        self._locate(id).hover()
-
-    def _reachable(self, url: str) -> str:
-        """`url` resolved against the current page, or an `ActionError` saying why it may not be opened."""
-        assert self.session is not None
-        target = urljoin(self._page.url, url.strip())
-        refusal = self.session.boundary.refusal(target)
-        if refusal:
-            raise ActionError(refusal)
-        return target
-
-    def _do_goto(self, url: str) -> None:
-        self._page.goto(self._reachable(url), wait_until="load")
-
-    def _do_go_back(self) -> None:
-        if self._page.go_back(wait_until="load") is None:
-            raise ActionError("There is no previous page in this tab.")
-
-    def _do_go_forward(self) -> None:
-        if self._page.go_forward(wait_until="load") is None:
-            raise ActionError("There is no next page in this tab.")
-
-    def _do_new_tab(self, url: str = "") -> None:
-        assert self.session is not None
-        target = self._reachable(url) if url else ""
-        page = self.session.new_page()
-        if target:
-            page.goto(target, wait_until="load")
-
-    def _do_switch_tab(self, index: int) -> None:
-        assert self.session is not None
-        try:
-            self.session.switch(index)
-        except IndexError as error:
-            raise ActionError(str(error)) from None
-
-    def _do_close_tab(self) -> None:
-        assert self.session is not None
-        self.session.close_active()
-
-    def _do_answer(self, text: str = "") -> None:
-        self.answer = text
-
 
 def _snapshot_with_retry(page: Page, config: BrowserConfig, attempts: int = 3) -> Snapshot:
     """A click may start a navigation that destroys the document mid-snapshot: wait for the new one."""

@@ -15,27 +15,31 @@ page or any other document that sets `WOB_DONE_GLOBAL` scores nothing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 from urllib.parse import urldefrag
 
 import gymnasium as gym
 import miniwob
-from playwright.sync_api import Error, JSHandle
+from playwright.sync_api import Error, JSHandle, Page
 
+from coachgym.envs.browser.observe import HIDE_ATTR
 from coachgym.envs.browser.session import BrowserSession
 from coachgym.envs.core import Evaluation, Task, TaskSuite
 
 HTML_DIR = Path(miniwob.__file__).parent / "html"
 VIEWPORT = (160, 210)  # width, height of the task area, as the reference env crops its screenshots
 NO_TIME_LIMIT_MS = 2**31 - 1  # setTimeout's maximum; agents that think for minutes must not time out
+PAGE_LIMIT = "page"  # keep each page's own EPISODE_MAX_TIME (10 s by default, 7-30 s on 58 pages), as the reference
+LEFT_REWARD = -1.0  # leaving the task page is the agent's failure, scored as the page scores a wrong answer
+TimeLimit = float | Literal["page"] | None
 
 START_JS = """({seed, mode, maxTime}) => {
-  core.EPISODE_MAX_TIME = maxTime;
+  if (maxTime !== null) core.EPISODE_MAX_TIME = maxTime;
   Math.seedrandom(seed);
   core.setDataMode(mode);
   core.startEpisodeReal();
   const display = document.getElementById('reward-display');
-  if (display) display.setAttribute('aria-hidden', 'true');
+  if (display) display.setAttribute('""" + HIDE_ATTR + """', '');
 }"""
 _STATUS_JS = """(doc) => {
   const w = doc.defaultView;
@@ -44,7 +48,7 @@ _STATUS_JS = """(doc) => {
 
 
 class Verdict(NamedTuple):
-    """What the task's own page says about the episode; `left` explains why it cannot say anything."""
+    """What the task's own page says about the episode; `left` says how the agent left the task page."""
 
     done: bool = False
     raw_reward: float = 0.0
@@ -82,13 +86,29 @@ def miniwob_suite() -> TaskSuite:
 
 
 class MiniWobWorld:
-    """Runs one MiniWoB++ page per episode and reports the page's own reward."""
+    """Runs one MiniWoB++ page per episode and reports the page's own reward.
 
-    def __init__(self, time_limit_s: float | None = None, data_mode: str = "train"):
-        self.time_limit_ms = NO_TIME_LIMIT_MS if time_limit_s is None else int(time_limit_s * 1000)
+    `time_limit_s`: None runs without a time limit (as BrowserGym does), "page" keeps each page's
+    own limit (what the reference env does), a number sets that limit on every page.
+    The episode ends when the page finishes it, or when the agent leaves the task page (navigates,
+    reloads or closes it, or makes another tab active): that is the agent's failure (reward -1).
+    """
+
+    def __init__(self, time_limit_s: TimeLimit = None, data_mode: str = "train"):
+        if time_limit_s is None:
+            self.time_limit_ms: int | None = NO_TIME_LIMIT_MS
+        elif time_limit_s == PAGE_LIMIT:
+            self.time_limit_ms = None
+        elif isinstance(time_limit_s, (int, float)) and time_limit_s > 0:
+            self.time_limit_ms = int(time_limit_s * 1000)
+        else:
+            raise ValueError(f"miniwob_time_limit_s={time_limit_s!r}: use None (no limit), 'page' (each page's own "
+                             "limit, as the reference env) or a positive number of seconds.")
         self.data_mode = data_mode
         self.verdict = Verdict()
         self.document: JSHandle | None = None
+        self.session: BrowserSession | None = None
+        self.task_page: Page | None = None
         self.page_url = ""
 
     def allowed_prefixes(self) -> list[str]:
@@ -107,27 +127,38 @@ class MiniWobWorld:
         page.wait_for_function("() => WOB_TASK_READY === true")
         self.verdict = Verdict()
         self.document, self.page_url = page.evaluate_handle("document"), page_file.as_uri()
-        return page.evaluate("() => core.getUtterance()")
+        self.session, self.task_page = session, page
+        utterance = page.evaluate("() => core.getUtterance()")
+        # Natural-language pages return {utterance, fields}; the instruction is the utterance, as in the reference.
+        return utterance["utterance"] if isinstance(utterance, dict) else utterance
 
-    def after_action(self) -> bool:
+    def after_action(self) -> str | None:
         self.verdict = self._read_verdict()
-        return self.verdict.done
+        if self.verdict.left:
+            return f"You left the task page ({self.verdict.left}); the episode ended as a failure."
+        return "The task page reports the episode finished." if self.verdict.done else None
 
     def _read_verdict(self) -> Verdict:
-        """The started document's own globals; a document that is gone (closed, reloaded, navigated) has no say."""
-        assert self.document is not None
+        """The started document's own globals, while it is the active tab's document; else how it was left."""
+        assert self.document is not None and self.session is not None
+        if self.task_page is not None and self.task_page.is_closed():
+            return Verdict(left="the task tab was closed")
+        if self.session.pages and self.session.page is not self.task_page:
+            return Verdict(left="another tab became the active one")
         try:
             url, done, raw, reason = self.document.evaluate(_STATUS_JS)
         except Error:
-            return Verdict(left="the task page was closed, reloaded or navigated away, so its verdict is lost")
+            return Verdict(left="the task page was reloaded or navigated away")
         if urldefrag(url).url != self.page_url:
-            return Verdict(left=f"the task document now shows {url[:120]}, not {self.page_url}")
+            return Verdict(left=f"the task document now shows {url[:120]}, not the task")
         return Verdict(done=done, raw_reward=_clamp(raw), reason=reason)
 
     def evaluate(self, answer: str | None) -> Evaluation:
         verdict = self.verdict
+        if verdict.left:
+            return Evaluation(reward=LEFT_REWARD, success=False, detail=f"the agent left the task page: {verdict.left}")
         if not verdict.done:
-            return Evaluation(reward=0.0, success=False, detail=verdict.left or "the page did not finish the episode")
+            return Evaluation(reward=0.0, success=False, detail="the page did not finish the episode")
         return Evaluation(reward=verdict.raw_reward, success=verdict.raw_reward > 0,
                           detail=f"raw_reward={verdict.raw_reward}; reason={verdict.reason}")
 

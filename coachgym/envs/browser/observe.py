@@ -3,6 +3,8 @@
 `snapshot` runs the injected `snapshot.js` once per frame (main frame first), so every element
 gets a stable id and child frames are spliced under their <iframe> line with the iframe's id as
 prefix; the result also maps each id back to its frame, which is how actions find elements.
+Text has an explicit budget (`BrowserConfig.element_text_chars` per element, `outline_chars` for
+the whole outline); whatever is cut says so in the outline, never silently.
 This module reads the page; it must not change what the page does (stamping an id attribute
 is the only write).
 """
@@ -20,8 +22,8 @@ from coachgym.envs.browser.session import JS_DIR, BrowserConfig
 
 SNAPSHOT_JS = (JS_DIR / "snapshot.js").read_text(encoding="utf-8")
 ID_ATTR = "data-cg-id"
+HIDE_ATTR = "data-cg-hide"  # set by the env on its own scaffolding (MiniWoB's reward display): not outlined
 FRAME_SEPARATOR = "-"
-MAX_NAME_CHARS = 100
 
 
 @dataclass
@@ -44,20 +46,33 @@ def snapshot(page: Page, config: BrowserConfig) -> Snapshot:
     """Wait (bounded) for the page to settle, then render all its frames into one outline."""
     result = Snapshot(url=page.url)
     _render_frame(page.main_frame, "", 0, (0.0, 0.0), config, result, first=True)
+    _apply_budget(result, config.outline_chars)
     return result
+
+
+def snapshot_args(prefix: str, config: BrowserConfig, wait: bool) -> dict[str, object]:
+    """The arguments of `snapshot.js` (also what perf/browser_step.py's raw baseline passes)."""
+    return {"prefix": prefix, "attr": ID_ATTR, "hideAttr": HIDE_ATTR, "quietMs": config.settle_quiet_ms,
+            "maxWaitMs": config.settle_max_ms if wait else 0, "maxText": config.element_text_chars}
+
+
+def _apply_budget(result: Snapshot, budget: int) -> None:
+    """Cut the outline at whole lines once it exceeds `budget` characters, and say how much was left out."""
+    used = 0
+    for index, line in enumerate(result.lines):
+        used += len(line) + 1
+        if used > budget:
+            rest = len(result.lines) - index
+            note = f"(outline cut at {budget} characters (outline_chars): {rest} more lines not shown; "
+            result.lines[index:] = [note + "their elements keep their ids)"]
+            return
 
 
 def _render_frame(
     frame: Frame, prefix: str, depth: int, offset: tuple[float, float], config: BrowserConfig, out: Snapshot,
     first: bool = False,
 ) -> None:
-    args = {
-        "prefix": prefix,
-        "attr": ID_ATTR,
-        "quietMs": config.settle_quiet_ms,
-        "maxWaitMs": config.settle_max_ms if first else 0,
-        "maxName": MAX_NAME_CHARS,
-    }
+    args = snapshot_args(prefix, config, wait=first)
     try:
         data = frame.evaluate(SNAPSHOT_JS, args)
     except Error as error:

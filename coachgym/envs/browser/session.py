@@ -43,6 +43,12 @@ class BrowserConfig(BaseModel):
     settle_quiet_ms: int = Field(default=12, description="DOM must be this long without mutations to count as stable.")
     settle_max_ms: int = Field(default=800, description="Upper bound on waiting for the page to settle.")
     set_of_marks: bool = Field(default=False, description="Draw element ids on the screenshot (set-of-marks).")
+    element_text_chars: int = Field(
+        default=1000, ge=20, description="Text budget of one outline element (name, text, value); longer text "
+        "ends in '…(+N chars)'.")
+    outline_chars: int = Field(
+        default=60_000, ge=1000, description="Budget of the whole outline; lines past it are replaced by one line "
+        "saying how many were left out.")
     step_deadline_ms: int = Field(
         default=30000, ge=100,
         description="Hard bound on one reset or step (action, settle, observation); past it the page is deemed "

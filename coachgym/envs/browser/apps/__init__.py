@@ -36,8 +36,8 @@ class AppWorld:
         self.task = task
         session.page.goto(self.server.origin + task.setup.get("start", f"/{app}/"), wait_until="load")
 
-    def after_action(self) -> bool:
-        return False  # app tasks end when the agent answers; the evaluator then reads the state
+    def after_action(self) -> str | None:
+        return None  # app tasks end when the agent answers; the evaluator then reads the state
 
     def evaluate(self, answer: str | None) -> Evaluation:
         assert self.task is not None
