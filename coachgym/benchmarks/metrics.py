@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from coachgym.benchmarks.records import ComponentStatus, EpisodeResult
 from coachgym.envs.core import Outcome
 from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
-
-if TYPE_CHECKING:
-    from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult
 
 BOOTSTRAP_SAMPLES = 2000
 CONFIDENCE = 0.95

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from coachgym.envs.phone.host import Dialog, PhoneHost
 from coachgym.envs.phone.state import PhoneState
 from coachgym.envs.phone.ui import KEYBOARD_TOP, LOGICAL_H, LOGICAL_W, NAV_TOP, STATUS_H, Handler, Node
-
-if TYPE_CHECKING:
-    from coachgym.envs.phone.device import Device, Dialog
 
 QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", "airplane_mode"),
                ("Dark mode", "dark_mode"), ("Do not disturb", "do_not_disturb")]
@@ -52,7 +49,7 @@ def status_bar(state: PhoneState) -> list[Node]:
     return nodes
 
 
-def launcher(device: Device) -> list[Node]:
+def launcher(device: PhoneHost) -> list[Node]:
     state = device.state
     weekday_date = _pretty_date(state.date)
     nodes = [
@@ -97,7 +94,7 @@ def keyboard(type_key: Callable[[str], None], shift: bool) -> list[Node]:
     return nodes
 
 
-def shade(device: Device) -> list[Node]:
+def shade(device: PhoneHost) -> list[Node]:
     state = device.state
     nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
              Node("android.widget.TextView", (48, 40, 1032, 160), text=f"{state.time}  {_pretty_date(state.date)}",
@@ -122,7 +119,7 @@ def shade(device: Device) -> list[Node]:
     return nodes
 
 
-def recents(device: Device) -> list[Node]:
+def recents(device: PhoneHost) -> list[Node]:
     nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
              Node("android.widget.TextView", (48, 120, 900, 220), text="Recent apps", style="shade_text")]
     y = 260
@@ -158,11 +155,11 @@ def _pretty_date(date: str) -> str:
     return dt.date.fromisoformat(date).strftime("%A, %B %-d")
 
 
-def _launch(device: Device, name: str) -> Handler:
+def _launch(device: PhoneHost, name: str) -> Handler:
     return lambda: device.launch(name)
 
 
-def _resume(device: Device, name: str) -> Handler:
+def _resume(device: PhoneHost, name: str) -> Handler:
     return lambda: device.resume(name)
 
 
@@ -170,7 +167,7 @@ def _key(type_key: Callable[[str], None], char: str) -> Handler:
     return lambda: type_key(char)
 
 
-def _clear_recents(device: Device) -> Handler:
+def _clear_recents(device: PhoneHost) -> Handler:
     def clear() -> None:
         device.recents.clear()
         device.saved.clear()
@@ -178,7 +175,7 @@ def _clear_recents(device: Device) -> Handler:
     return clear
 
 
-def _open_notification(device: Device, index: int) -> Handler:
+def _open_notification(device: PhoneHost, index: int) -> Handler:
     def open_it() -> None:
         note = device.state.notifications.pop(index)
         if note.thread:
