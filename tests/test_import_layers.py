@@ -8,9 +8,9 @@ hides. An import names the module it loads (`from coachgym.envs import registry`
 Layers, lowest first; a module may import its own layer and the ones below, never one above:
 
 1. `vision`: the CrossAttnVLM (config, model, processor). It ships as Hub remote code, where
-   coachgym is not installed, so it imports nothing else of coachgym. In the data flow
-   (docs/architecture in README.md) training produces its weights, but in code it is a model
-   library like transformers, which agents (`hf.py`) and training both use.
+   coachgym is not installed, so it imports nothing else of coachgym. In the data flow training
+   produces its weights, but in code it is a model library like transformers, which agents
+   (`hf.py`) and training both use. (README.md, "What is here", says the same in short.)
 2. `errors`, then `strict`: helpers every package may use.
 3. `envs` -> 4. `agents` -> 5. `trajectories` -> 6. `training` -> 7. `benchmarks`: the pipeline;
    each stage uses the ones before it (an agent acts in an env, a trajectory records an agent in
