@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.responses import HTMLResponse
-
 from coachgym.envs.browser.apps.server import Request, Response, WebApp, esc, redirect
 
 TIMES = ("12:00", "12:30", "13:00", "18:00", "18:30", "19:00", "19:30", "20:00", "20:30")
@@ -39,7 +37,7 @@ class BookingApp(WebApp):
             ("GET", "book", self.book_form),
             ("POST", "book", self.book),
             ("GET", "reservations", self.reservations),
-            ("POST", "reservations/{rid:int}/cancel", self.cancel),
+            ("POST", r"reservations/(\d+)/cancel", self.cancel),
             ("GET", "signup", self.signup_page),
             ("GET", "signup-form", self.signup_form),
             ("POST", "signup-form", self.signup),
@@ -101,7 +99,7 @@ class BookingApp(WebApp):
         return self.page("My reservations", f"<table>{body}</table>" if rows else "<p>No reservations.</p>",
                          notice=request.arg("notice"))
 
-    def cancel(self, request: Request, rid: int) -> Response:
+    def cancel(self, request: Request, rid: str) -> Response:
         self.db.execute("UPDATE reservations SET status = 'cancelled' WHERE id = ?", (int(rid),))
         self.db.commit()
         return redirect(self.url("reservations?notice=Reservation cancelled"))
@@ -112,10 +110,10 @@ class BookingApp(WebApp):
 
     def signup_form(self, request: Request, error: str = "", done: str = "") -> Response:
         if done:
-            return HTMLResponse(f'<!doctype html><html><body><p role="status">{esc(done)}</p></body></html>')
+            return Response(f'<!doctype html><html><body><p role="status">{esc(done)}</p></body></html>')
         plans = "".join(f"<option>{p}</option>" for p in PLANS)
         error_html = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-        return HTMLResponse(f"""<!doctype html><html><head><link rel="stylesheet" href="/static/apps.css"></head><body>
+        return Response(f"""<!doctype html><html><head><link rel="stylesheet" href="/static/apps.css"></head><body>
         {error_html}<form method="post" action="{self.url('signup-form')}">
         <div class="field"><label for="username">Username</label><input id="username" name="username"></div>
         <div class="field"><label for="email">Email</label><input id="email" name="email" type="email"></div>

@@ -7,7 +7,6 @@ starred, sent_at)`; folders are inbox, sent and trash. The user's own address is
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,8 @@ class MailApp(WebApp):
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
             ("GET", "", self.listing),
-            ("GET", "m/{mid:int}", self.read),
-            *[("POST", f"m/{{mid:int}}/{verb}", partial(self.change, verb=verb))
-              for verb in ("star", "delete", "unread")],
+            ("GET", r"m/(\d+)", self.read),
+            ("POST", r"m/(\d+)/(star|delete|unread)", self.change),
             ("GET", "compose", self.compose),
             ("POST", "send", self.send),
         ]
@@ -61,11 +59,11 @@ class MailApp(WebApp):
         table = f"<table>{items}</table>" if rows else "<p>No messages.</p>"
         return self.page(folder.capitalize(), search + table, notice=request.arg("notice"))
 
-    def _mail(self, mid: int | str) -> tuple[Any, ...] | None:
+    def _mail(self, mid: str) -> tuple[Any, ...] | None:
         return self.db.execute("SELECT id, folder, sender, recipient, subject, body, starred, sent_at FROM emails "
                                "WHERE id = ?", (int(mid),)).fetchone()
 
-    def read(self, request: Request, mid: int) -> Response:
+    def read(self, request: Request, mid: str) -> Response:
         mail = self._mail(mid)
         if mail is None:
             return self.page("Not found", "<p>No such message.</p>", status=404)
@@ -84,7 +82,7 @@ class MailApp(WebApp):
         {action('star', 'Unstar' if starred else 'Star')} {action('unread', 'Mark as unread')}
         {action('delete', 'Delete') if folder != 'trash' else ''}""")
 
-    def change(self, request: Request, mid: int, verb: str) -> Response:
+    def change(self, request: Request, mid: str, verb: str) -> Response:
         if verb == "star":
             self.db.execute("UPDATE emails SET starred = 1 - starred WHERE id = ?", (int(mid),))
         elif verb == "unread":

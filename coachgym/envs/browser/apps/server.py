@@ -1,11 +1,10 @@
 """The in-process HTTP server and the small base class the built-in web apps share.
 
-Each env runs its own `AppServer` (a Starlette app served by uvicorn on a background thread) on
-127.0.0.1 with an ephemeral port, so parallel envs never share state. An app keeps its backend
-state in an in-memory SQLite database that the task's evaluator queries directly (state, not what
-the page or the agent says). Handlers run on the server's thread while the env thread evaluates,
-so one lock serialises all access to app state. Nothing here may reach the network beyond the
-loopback socket it listens on.
+Each env runs its own `AppServer` on 127.0.0.1 with an ephemeral port, so parallel envs never
+share state. An app keeps its backend state in an in-memory SQLite database that the task's
+evaluator queries directly (state, not what the page or the agent says). Handlers run on the
+server's threads while the env thread evaluates, so one lock serialises all access to app state.
+Nothing here may reach the network beyond the loopback socket it listens on.
 
 State may change only through the apps' own pages: a request that Chromium marks as coming from
 another site (`Sec-Fetch-Site`, which no page can forge; a `data:` document is cross-site to
@@ -15,23 +14,15 @@ everything) is refused, so no other document can drive an app towards the evalua
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
-
-from starlette.applications import Starlette
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request as HTTPRequest
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from coachgym.envs.server import ThreadedServer
+from urllib.parse import parse_qsl, urlsplit
 
 STATIC_DIR = Path(__file__).parent / "static"
 LAYOUT = (STATIC_DIR / "layout.html").read_text(encoding="utf-8")
@@ -43,9 +34,8 @@ TRUSTED_SITES = (None, "same-origin", "none")
 
 @dataclass
 class Request:
-    """What an app handler reads: the query string and the submitted form, as plain strings."""
-
     method: str
+    path: str
     query: dict[str, str] = field(default_factory=dict)
     form: dict[str, str] = field(default_factory=dict)
 
@@ -53,8 +43,16 @@ class Request:
         return self.form.get(name, self.query.get(name, default)).strip()
 
 
+@dataclass
+class Response:
+    body: str | bytes = ""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    location: str | None = None
+
+
 def redirect(location: str) -> Response:
-    return RedirectResponse(location, status_code=303)
+    return Response(status=303, location=location)
 
 
 def esc(value: Any) -> str:
@@ -65,11 +63,7 @@ Handler = Callable[..., Response]
 
 
 class WebApp:
-    """A tiny server-rendered app: routes, an SQLite schema, seed data, and a page layout.
-
-    `routes()` lists (method, path, handler) with Starlette path syntax (`product/{pid:int}`);
-    path parameters reach the handler as keyword arguments, after the `Request`.
-    """
+    """A tiny server-rendered app: routes, an SQLite schema, seed data, and a page layout."""
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -79,6 +73,7 @@ class WebApp:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._routes = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in self.routes()]
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         raise NotImplementedError
@@ -106,28 +101,12 @@ class WebApp:
             self.db.commit()
             return int(cursor.lastrowid or 0)
 
-    def mount(self) -> Mount:
-        """The app's routes under `/<name>/`; any other path there gets the app's own "Not found" page."""
-        routes: list[BaseRoute] = [Route(f"/{path}", self._endpoint(handler), methods=[method])
-                                   for method, path, handler in self.routes()]
-        routes.append(Route("/{path:path}", self._endpoint(self.not_found), methods=["GET", "POST"]))
-        return Mount(f"/{self.name}", routes=routes)
-
-    def _endpoint(self, handler: Handler) -> Callable[[HTTPRequest], Any]:
-        async def endpoint(request: HTTPRequest) -> Response:
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) >= MAX_BODY_BYTES:
-                    break
-            form = dict(parse_qsl(body[:MAX_BODY_BYTES].decode("utf-8", "replace"), keep_blank_values=True))
-            app_request = Request(request.method, dict(request.query_params), form)
-            with self.lock:  # the env thread evaluates the same state
-                return handler(app_request, **request.path_params)
-
-        return endpoint
-
-    def not_found(self, request: Request, path: str = "") -> Response:
+    def handle(self, request: Request) -> Response:
+        for method, pattern, handler in self._routes:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                with self.lock:
+                    return handler(request, *match.groups())
         return self.page("Not found", "<p>There is no such page.</p>", status=404)
 
     def url(self, path: str = "") -> str:
@@ -140,44 +119,77 @@ class WebApp:
                     .replace("{{app}}", esc(self.title)).replace("{{home}}", esc(self.url()))
                     .replace("{{nav}}", nav).replace("{{heading}}", esc(heading))
                     .replace("{{notice}}", notice_html).replace("{{body}}", body))
-        return HTMLResponse(document, status_code=status)
+        return Response(body=document, status=status)
 
 
 class AppServer:
-    """Serves `/<app>/...` for each app and `/static/...` from package data."""
+    """Serves `/<app>/...` for each app and `/static/...` from package data, on a daemon thread."""
 
     def __init__(self, apps: dict[str, WebApp]):
         self.apps = apps
-        routes = [Mount("/static", StaticFiles(directory=STATIC_DIR)), *(app.mount() for app in apps.values())]
-        self.http = ThreadedServer(OwnPagesOnly(Starlette(routes=routes)))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(apps))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="coachgym-apps", daemon=True)
+        self.thread.start()
 
     @property
     def origin(self) -> str:
-        return self.http.url
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
 
     def close(self) -> None:
-        self.http.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
-class OwnPagesOnly:
-    """ASGI middleware: refuses what another site's document sent (see the module docstring) and
-    marks every response `no-store`, so a page always shows the app's current state."""
+def _handler_class(apps: dict[str, WebApp]) -> type[BaseHTTPRequestHandler]:
+    class AppHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._serve("GET")
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
+        def do_POST(self) -> None:  # noqa: N802
+            self._serve("POST")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        def _serve(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            form: dict[str, str] = {}
+            if self.headers.get("Sec-Fetch-Site") not in TRUSTED_SITES:
+                self._send(Response("Refused: the apps answer only their own pages.", status=403,
+                                    content_type="text/plain; charset=utf-8"))
+                return
+            if method == "POST":
+                length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
+                form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True))
+            app_name, _, rest = parts.path.lstrip("/").partition("/")
+            if app_name == "static":
+                response = _static(rest)
+            elif app_name in apps:
+                request = Request(method, rest.strip("/"), dict(parse_qsl(parts.query, keep_blank_values=True)), form)
+                response = apps[app_name].handle(request)
+            else:
+                response = Response("<h1>Not found</h1>", status=404)
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            body = response.body.encode("utf-8") if isinstance(response.body, str) else response.body
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            if response.location:
+                self.send_header("Location", response.location)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logging
             return
-        if Headers(scope=scope).get("sec-fetch-site") not in TRUSTED_SITES:
-            refused = PlainTextResponse("Refused: the apps answer only their own pages.", status_code=403)
-            await refused(scope, receive, send)
-            return
 
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
-            await send(message)
+    return AppHandler
 
-        await self.app(scope, receive, send_no_store)
+
+def _static(name: str) -> Response:
+    path = (STATIC_DIR / name).resolve()
+    if STATIC_DIR.resolve() not in path.parents or not path.is_file():
+        return Response("not found", status=404, content_type="text/plain")
+    types = {".css": "text/css", ".js": "text/javascript", ".html": "text/html; charset=utf-8"}
+    return Response(path.read_bytes(), content_type=types.get(path.suffix, "application/octet-stream"))

@@ -33,14 +33,14 @@ class ShopApp(WebApp):
         return [
             ("GET", "", self.home),
             ("GET", "search", self.search),
-            ("GET", "product/{pid:int}", self.product),
+            ("GET", r"product/(\d+)", self.product),
             ("POST", "cart/add", self.cart_add),
             ("GET", "cart", self.cart),
             ("POST", "cart/update", self.cart_update),
             ("POST", "cart/remove", self.cart_remove),
             ("GET", "checkout", self.checkout),
             ("POST", "checkout", self.place_order),
-            ("GET", "order/{order_id:int}", self.order),
+            ("GET", r"order/(\d+)", self.order),
             ("GET", "orders", self.orders),
         ]
 
@@ -95,7 +95,7 @@ class ShopApp(WebApp):
         return self.page("Search results", self._search_form(request) + f"<p>{len(rows)} result(s)</p>"
                          + self._product_table(rows))
 
-    def product(self, request: Request, pid: int) -> Response:
+    def product(self, request: Request, pid: str) -> Response:
         row = self.db.execute("SELECT name, category, price, color, rating, stock, description FROM products "
                               "WHERE id = ?", (int(pid),)).fetchone()
         if row is None:
@@ -186,7 +186,7 @@ class ShopApp(WebApp):
         self.db.commit()
         return redirect(self.url(f"order/{order_id}"))
 
-    def order(self, request: Request, order_id: int) -> Response:
+    def order(self, request: Request, order_id: str) -> Response:
         row = self.db.execute("SELECT name, shipping, total FROM orders WHERE id = ?", (int(order_id),)).fetchone()
         if row is None:
             return self.page("Not found", "<p>No such order.</p>", status=404)
