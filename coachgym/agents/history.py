@@ -1,8 +1,8 @@
-"""Chat history of one episode, fitted to a context budget, and rebuilt exactly from a trajectory.
+"""Chat history of one episode, fitted to a context budget, so it can be rebuilt exactly from a trajectory.
 
 A long episode outgrows any context window. The policy here is deliberately simple and fully
 determined by what a trajectory stores, so training can rebuild the exact chat a model saw at
-any step (`step_messages`) without re-tokenizing sampled text:
+any step (`coachgym.trajectories.convert.step_messages`) without re-tokenizing sampled text:
 
 - the system prompt, the first user turn (it holds the task) and the newest observation are
   always kept; every assistant turn (the model's own output) is kept;
@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any
 
 from coachgym.agents.base import ContextLimitExceeded
-from coachgym.trajectories.records import Trajectory
 
 ELIDED = "[earlier observation elided to fit the context window]"
 Messages = list[dict[str, Any]]
@@ -82,15 +81,3 @@ class History:
             context = [i for i in range(len(self.observations) - 1) if i == 0 or i in droppable]
             messages = render(self.system, self.observations, self.actions, context, self.image)
         return messages, context
-
-
-def step_messages(trajectory: Trajectory, index: int) -> Messages:
-    """The exact chat messages the agent was given before acting at step `index`."""
-    steps = trajectory.steps[: index + 1]
-    return render(
-        trajectory.system_prompt,
-        [s.observation for s in steps],
-        [s.action for s in steps[:-1]],
-        steps[-1].context,
-        steps[-1].image is not None,
-    )

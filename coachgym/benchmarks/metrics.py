@@ -3,8 +3,8 @@
 A component's score is its success rate. The overall score follows AgentBench: each component's
 score is divided by its reference score (the average of reference agents, recorded in the suite
 file) and the normalised scores are averaged, so an easy env cannot dominate. Confidence
-intervals are percentile bootstraps over episodes (resampled within each component), with a
-fixed generator seed so a report is reproducible.
+intervals are `scipy.stats.bootstrap` percentile intervals over episodes (resampled within each
+component), with a fixed generator seed so a report is reproducible.
 
 Components that could not run, or ran only partly, stay in the metrics with the reason and make
 the overall score `partial`; they are never silently dropped. Episodes that ended in
@@ -15,19 +15,18 @@ reads results; it must not run episodes or read stores.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy.stats import bootstrap
 
+from coachgym.benchmarks.records import ComponentStatus, EpisodeResult
 from coachgym.envs.core import Outcome
 from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
 
-if TYPE_CHECKING:
-    from coachgym.benchmarks.runner import ComponentStatus, EpisodeResult
-
 BOOTSTRAP_SAMPLES = 2000
+BOOTSTRAP_SEED = 0  # fixed, so a report rebuilt from the same episodes shows the same intervals
 CONFIDENCE = 0.95
 
 
@@ -65,42 +64,44 @@ class RunMetrics(BaseModel):
         return sum(c.outcomes.get(o.value, 0) for c in self.components for o in ERROR_OUTCOMES)
 
 
-def _interval(samples: np.ndarray) -> tuple[float, float]:
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)
+def _interval(samples: Sequence[np.ndarray], statistic: Callable[..., np.ndarray]) -> tuple[float, float]:
+    """Seeded percentile-bootstrap interval of `statistic(*samples, axis=...)`, each sample resampled on
+    its own (so a benchmark's interval resamples within each component: a stratified bootstrap)."""
+    # scipy wants two observations per sample; [x, x] resamples exactly as [x] does (always x).
+    samples = [np.repeat(sample, 2) if len(sample) == 1 else sample for sample in samples]
+    result = bootstrap(samples, statistic, n_resamples=BOOTSTRAP_SAMPLES, confidence_level=CONFIDENCE,
+                       method="percentile", rng=np.random.default_rng(BOOTSTRAP_SEED))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
-def _component(status: ComponentStatus, results: Sequence[EpisodeResult], planned: int,
-               rng: np.random.Generator) -> tuple[ComponentMetrics, np.ndarray | None]:
-    """Metrics for one component, and its bootstrap samples of the success rate (None if no episodes)."""
+def _component(status: ComponentStatus, results: Sequence[EpisodeResult], planned: int
+               ) -> tuple[ComponentMetrics, np.ndarray | None]:
+    """Metrics for one component, and its episodes' successes as 0/1 (None if no episodes)."""
     metrics = ComponentMetrics(name=status.name, env=status.env, planned=planned, episodes=len(results),
                                unavailable=status.unavailable, reference=status.reference,
                                outcomes={outcome.value: 0 for outcome in Outcome})
     if not results:
         return metrics, None
     success = np.array([r.success for r in results], dtype=float)
-    samples = rng.choice(success, size=(BOOTSTRAP_SAMPLES, len(success)), replace=True).mean(axis=1)
     metrics.outcomes.update(Counter(r.outcome.value for r in results))
     metrics.success_rate = float(success.mean())
-    metrics.success_ci = _interval(samples)
+    metrics.success_ci = _interval([success], np.mean)
     metrics.avg_reward = float(np.mean([r.reward for r in results]))
     metrics.avg_steps = float(np.mean([r.steps for r in results]))
     metrics.avg_tokens = float(np.mean([r.tokens for r in results]))
     metrics.avg_wall_time_s = float(np.mean([r.wall_time_s for r in results]))
     if status.reference:
         metrics.normalized = metrics.success_rate / status.reference
-    return metrics, samples
+    return metrics, success
 
 
 def compute_metrics(statuses: Sequence[ComponentStatus], episodes: Sequence[EpisodeResult],
                     planned: dict[str, int]) -> RunMetrics:
     """Metrics for a run; `planned` maps each component to the episodes the run planned for it."""
-    rng = np.random.default_rng(0)
-    components, normalized_samples, problems, errors = [], [], [], []
+    components, scored, references, problems, errors = [], [], [], [], []
     for status in statuses:
         results = [e for e in episodes if e.component == status.name]
-        metrics, samples = _component(status, results, planned.get(status.name, 0), rng)
+        metrics, success = _component(status, results, planned.get(status.name, 0))
         components.append(metrics)
         if results:
             errors += [f"{status.name}: {line}" for line in error_lines([(r.outcome, r.error) for r in results],
@@ -109,17 +110,21 @@ def compute_metrics(statuses: Sequence[ComponentStatus], episodes: Sequence[Epis
             problems.append(f"{status.name}: not run ({status.unavailable})")
         elif metrics.episodes < metrics.planned:
             problems.append(f"{status.name}: only {metrics.episodes} of {metrics.planned} episodes finished")
-        if samples is None:
+        if success is None:
             continue
         if metrics.normalized is None:
             problems.append(f"{status.name}: no reference score, left out of the overall score")
             continue
-        normalized_samples.append(samples / status.reference)
+        scored.append(success)
+        references.append(status.reference)
     overall = overall_ci = None
-    if normalized_samples:
-        stacked = np.stack(normalized_samples)
+    if scored:
         overall = float(np.mean([c.normalized for c in components if c.normalized is not None and c.episodes]))
-        overall_ci = _interval(stacked.mean(axis=0))
+
+        def overall_score(*successes: np.ndarray, axis: int = -1) -> np.ndarray:
+            return np.mean([s.mean(axis=axis) / ref for s, ref in zip(successes, references)], axis=0)
+
+        overall_ci = _interval(scored, overall_score)
     total = len(episodes)
     return RunMetrics(components=components, episodes=total,
                       success_rate=sum(e.success for e in episodes) / total if total else 0.0,

@@ -103,14 +103,16 @@ def build_models(config: QuickstartConfig, store: Path) -> tuple[Path, Path]:
 def sft(config: QuickstartConfig, init: Path, store: Path, name: str, steps: int) -> Path:
     """Vision SFT of `init` on the expert's steps: each sample is one step with its screenshot."""
     from coachgym.training.data import DataSource
-    from coachgym.training.sft import SFTRunConfig, run_sft
+    from coachgym.training.sft import SFTRunConfig
+    from coachgym.training.vision_sft import run_vision_sft
 
     final = config.out / "models" / name / "final"
     if final.exists():
         return final
-    return run_sft(SFTRunConfig(model=init, output_dir=final.parent, data=[DataSource(path=store)], max_steps=steps,
-                                vision=True, learning_rate=3e-3, batch_size=config.sft_batch, max_length=1024,
-                                logging_steps=50, save_steps=10_000, report_to="none", progress=False))
+    return run_vision_sft(SFTRunConfig(model=init, output_dir=final.parent, data=[DataSource(path=store)],
+                                       max_steps=steps, vision=True, learning_rate=3e-3, batch_size=config.sft_batch,
+                                       max_length=1024, logging_steps=50, save_steps=10_000, report_to="none",
+                                       progress=False))
 
 
 def distill(config: QuickstartConfig, student: Path, teacher: Path, suite_path: Path) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 from pydantic import BaseModel
 
-from coachgym.envs.core import TaskSuite
+from coachgym.envs.tasks import TaskSuite
 
 
 class EnvEntry(BaseModel):

@@ -9,11 +9,15 @@ This module must not contain training logic.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
 
 from coachgym.errors import UserError, one_line
+
+if TYPE_CHECKING:
+    from coachgym.training.sft import SFTRunConfig
 
 train_app = typer.Typer(help="Training: SFT, on-policy distillation, RL, rejection-sampling fine-tuning.",
                         no_args_is_help=True)
@@ -26,9 +30,9 @@ def _run(kind: str, config_path: Path) -> None:
     from coachgym.training.distill import DistillConfig, run_distill
     from coachgym.training.rft import RFTConfig, run_rft
     from coachgym.training.rl import RLConfig, run_rl
-    from coachgym.training.sft import SFTRunConfig, run_sft
+    from coachgym.training.sft import SFTRunConfig
 
-    runs = {"sft": (SFTRunConfig, run_sft), "distill": (DistillConfig, run_distill), "rl": (RLConfig, run_rl),
+    runs = {"sft": (SFTRunConfig, _sft), "distill": (DistillConfig, run_distill), "rl": (RLConfig, run_rl),
             "rft": (RFTConfig, run_rft)}
     cls, run = runs[kind]
     try:
@@ -37,6 +41,17 @@ def _run(kind: str, config_path: Path) -> None:
         raise UserError(f"Bad {kind} config {config_path}: {one_line(error)}") from None
     final = run(config)
     typer.echo(f"{kind} finished -> {final}")
+
+
+def _sft(config: SFTRunConfig) -> Path:
+    """`vision: true` trains a CrossAttnVLM on screenshots, otherwise a text model on chats."""
+    if config.vision:
+        from coachgym.training.vision_sft import run_vision_sft
+
+        return run_vision_sft(config)
+    from coachgym.training.sft import run_sft
+
+    return run_sft(config)
 
 
 COMMANDS = {

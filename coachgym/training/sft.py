@@ -134,9 +134,8 @@ def train_sft(config: SFTRunConfig, model: PreTrainedModel, tokenizer: PreTraine
 def run_sft(config: SFTRunConfig) -> Path:
     """Mix the configured sources, fine-tune `config.model`, and return the final checkpoint folder."""
     if config.vision:
-        from coachgym.training.vision_sft import run_vision_sft
-
-        return run_vision_sft(config)
+        raise ValueError("run_sft trains on text; a `vision: true` config runs through "
+                         "coachgym.training.vision_sft.run_vision_sft (as `coachgym train sft` does).")
     model, tokenizer = load_model(config.model)
     return train_sft(config, model, tokenizer, mix_sources(config.data, seed=config.seed))
 

@@ -1,10 +1,11 @@
 """Collecting trajectories at scale: worker processes (or Ray actors), one store, resumable.
 
-Each worker owns its env and agent (Playwright's sync API and many model runtimes are not
-thread-safe) and plays episodes from a shared queue. Only the parent writes the store, one
-fsynced line per finished episode, so SIGKILL at any point loses at most the episodes in flight,
-and `resume` skips every (task, seed, agent) already stored. Episodes whose agent or env failed
-are stored as `agent_error` / `env_error` and summarised in `CollectSummary.errors`.
+Each worker (a process of `pool.play_on_processes`, or a Ray actor) owns its env and agent
+(Playwright's sync API and many model runtimes are not thread-safe) and plays the episodes it is
+given. Only the parent writes the store, one fsynced line per finished episode, so SIGKILL at any
+point loses at most the episodes in flight, and `resume` skips every (task, seed, agent) already
+stored. Episodes whose agent or env failed, or whose worker died, are stored as `agent_error` /
+`env_error` and summarised in `CollectSummary.errors`.
 
 A local model (`hf:PATH`) is not copied into every worker: with more than one worker the parent
 serves it once through the OpenAI-compatible batching server (`coachgym.agents.serve`) and the
@@ -16,13 +17,9 @@ extra; see `collect_ray`).
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing as mp
-import os
-import queue
-import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -31,6 +28,7 @@ from pydantic import BaseModel, Field
 from tqdm import tqdm
 
 from coachgym.strict import StrictModel
+from coachgym.trajectories.pool import EpisodeFailure, failed_trajectory, play_on_processes
 from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.stats import ERROR_OUTCOMES, error_lines
 from coachgym.trajectories.store import TrajectoryStore
@@ -135,44 +133,19 @@ def _shared_model(config: CollectConfig, episodes: int) -> Iterator[CollectConfi
 def _play(config: CollectConfig, todo: list[tuple[str, int]]) -> Iterator[Trajectory]:
     if not todo:
         return
+    factory = partial(EpisodeWorker, config)
     if config.backend == "ray":
         from coachgym.trajectories.collect_ray import play_on_ray
 
-        yield from play_on_ray(config, todo)
+        yield from play_on_ray(factory, todo, config.workers)
         return
     if config.workers == 1:
         yield from play_episodes(config, todo)
         return
-    context = mp.get_context("spawn")
-    tasks: Any = context.Queue()
-    results: Any = context.Queue()
-    for item in todo:
-        tasks.put(item)
-    workers = [context.Process(target=_worker, args=(config, tasks, results, os.getpid()), daemon=True)
-               for _ in range(min(config.workers, len(todo)))]
-    for worker in workers:
-        tasks.put(None)
-        worker.start()
-    try:
-        for _ in range(len(todo)):
-            message = _next_result(results, workers)
-            if isinstance(message, str):
-                raise RuntimeError(f"A collection worker failed: {message}")
-            yield Trajectory.model_validate_json(message[1])
-    finally:
-        for worker in workers:
-            worker.join(timeout=5)
-            if worker.is_alive():
-                worker.kill()
-
-
-def _next_result(results: Any, workers: list) -> Any:
-    while True:
-        try:
-            return results.get(timeout=2)
-        except queue.Empty:
-            if not any(w.is_alive() for w in workers):
-                raise RuntimeError("All collection workers exited before the run finished.") from None
+    for (task_id, seed), result in play_on_processes(factory, todo, config.workers):
+        if isinstance(result, EpisodeFailure):
+            result = failed_trajectory(task_id, seed, config.env, config.agent, result)
+        yield result
 
 
 def make_env(config: CollectConfig) -> Any:
@@ -218,27 +191,3 @@ def play_episodes(config: CollectConfig, todo: Iterable[tuple[str, int]]) -> Ite
             yield worker.play(task_id, seed)
     finally:
         worker.close()
-
-
-def _worker(config: CollectConfig, tasks: Any, results: Any, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-
-    def items():
-        while (item := tasks.get()) is not None:
-            yield item
-
-    try:
-        for trajectory in play_episodes(config, items()):
-            results.put(("ok", trajectory.model_dump_json()))
-    except Exception as error:  # noqa: BLE001 - reported to the parent with the reason
-        results.put(f"{type(error).__name__}: {error}")
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Workers must not outlive a SIGKILLed parent (they would keep writing images)."""
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(1)

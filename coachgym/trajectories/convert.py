@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from coachgym.agents.history import Messages, render
 from coachgym.trajectories.records import Step, Trajectory
 
 if TYPE_CHECKING:
@@ -93,6 +94,18 @@ def to_messages(trajectory: Trajectory, image_parts: bool = False) -> list[dict[
         }
         for t in turns(trajectory)
     ]
+
+
+def step_messages(trajectory: Trajectory, index: int) -> Messages:
+    """The exact chat messages the agent was given before acting at step `index`."""
+    steps = trajectory.steps[: index + 1]
+    return render(
+        trajectory.system_prompt,
+        [s.observation for s in steps],
+        [s.action for s in steps[:-1]],
+        steps[-1].context,
+        steps[-1].image is not None,
+    )
 
 
 def _image_bytes(relative: str, image_root: Path | None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ class Step(BaseModel):
     context: list[int] | None = Field(
         default=None,
         description="Earlier steps whose observations the model saw in full (the rest were elided to fit its "
-        "context); None = all. `coachgym.agents.history.step_messages` rebuilds the exact chat from it.",
+        "context); None = all. `coachgym.trajectories.convert.step_messages` rebuilds the exact chat from it.",
     )
     reward: float = 0.0
     action_error: str | None = None

@@ -10,7 +10,7 @@ fails must stop the run rather than become empty episodes.
 The agent is reseeded with the episode seed, so a sampled episode is reproducible. `on_step` sees
 each recorded `Step` with the agent's full `AgentOutput` (exact chat messages, prompt token ids),
 for in-process consumers such as on-policy training; the stored record keeps only the compact
-`Step.context` from which `coachgym.agents.history.step_messages` rebuilds those messages.
+`Step.context` from which `coachgym.trajectories.convert.step_messages` rebuilds those messages.
 
 Once the episode has its verdict the agent hears it (`Agent.end_episode`), so a person playing on
 a page sees the result.

@@ -9,7 +9,7 @@ This module must not define model layers or training loops.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, TypeVar
 
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, PreTrainedModel
@@ -17,8 +17,9 @@ from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, PreTrained
 # Relative imports: the modeling code ships this file as remote code, where coachgym is not installed.
 from .configuration_crossattn_vlm import CrossAttnVLMConfig
 
-if TYPE_CHECKING:
-    from .modeling_crossattn_vlm import CrossAttnVLMForConditionalGeneration
+# The VLM class is passed in by `CrossAttnVLMForConditionalGeneration.from_parts`; the modeling
+# module imports this one, so it is not imported back.
+VLM = TypeVar("VLM", bound=PreTrainedModel)
 
 #: Which parameter groups train in each preset (CogAgent trains the high-res branch first).
 FREEZE_PRESETS: dict[str, tuple[str, ...]] = {
@@ -43,7 +44,7 @@ def _parameter_group(name: str) -> str:
     return "language_model"  # embeddings, decoder layers, final norm, lm_head
 
 
-def freeze(model: CrossAttnVLMForConditionalGeneration, preset: FreezePreset) -> dict[str, int]:
+def freeze(model: PreTrainedModel, preset: FreezePreset) -> dict[str, int]:
     """Set `requires_grad` by preset; returns trainable parameter counts per group."""
     if preset not in FREEZE_PRESETS:
         raise ValueError(f"Unknown freeze preset {preset!r}; choose one of {sorted(FREEZE_PRESETS)}")
@@ -77,13 +78,13 @@ def _copy_weights(target: nn.Module, source: nn.Module, what: str, allowed_missi
 
 
 def compose_from_parts(
-    cls: type[CrossAttnVLMForConditionalGeneration],
+    cls: type[VLM],
     lm: str,
     vision: str,
     high_res_vision: str,
     image_token: str = "<image>",
     **config_kwargs: Any,
-) -> CrossAttnVLMForConditionalGeneration:
+) -> VLM:
     """Build `cls` from an LM, a low-res and a high-res vision checkpoint.
 
     The image token must already be in the LM's tokenizer (pass `image_token_id=` otherwise).

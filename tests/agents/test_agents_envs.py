@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from coachgym.agents.hf import HFModel
-from coachgym.agents.history import step_messages
 from coachgym.agents.serve import ModelServer
 from coachgym.envs.registry import ENVS, load_suite
 from coachgym.envs.server import ThreadedServer
 from coachgym.trajectories.collect import CollectConfig, collect
+from coachgym.trajectories.convert import step_messages
 from coachgym.trajectories.store import TrajectoryStore
 
 ENV_NAMES = ["guess", "shell", "database", "browser", "phone"]

@@ -9,10 +9,11 @@ import torch
 
 from coachgym.agents.chat import ChatRequest, SamplingParams, act_batch
 from coachgym.agents.hf import HFAgent, HFModel
-from coachgym.agents.history import ELIDED, step_messages
+from coachgym.agents.history import ELIDED
 from coachgym.agents.registry import make_agent
 from coachgym.envs.core import Outcome
 from coachgym.envs.registry import make
+from coachgym.trajectories.convert import step_messages
 from coachgym.trajectories.rollout import run_episode
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from coachgym.training.data import IGNORE, DataSource
 from coachgym.training.sft import SFTRunConfig, run_sft
-from coachgym.training.vision_sft import VisionSFTCollator, vision_dataset
+from coachgym.training.vision_sft import VisionSFTCollator, run_vision_sft, vision_dataset
 from coachgym.trajectories.records import Step, Trajectory
 from coachgym.trajectories.store import TrajectoryStore
 from coachgym.vision.modeling_crossattn_vlm import CrossAttnVLMForConditionalGeneration
@@ -42,7 +43,7 @@ def test_train_vision_samples_train_only_the_step_action_with_its_screenshot(tmp
     assert image_positions.any() and (batch["labels"][image_positions] == IGNORE).all()
 
 
-def test_train_vision_sft_runs_through_run_sft_and_reloads(tmp_path):
+def test_train_vision_sft_trains_and_reloads(tmp_path):
     store = _screen_store(tmp_path / "screens")
     model, processor = tiny_vlm()
     model.save_pretrained(tmp_path / "vlm")
@@ -50,7 +51,9 @@ def test_train_vision_sft_runs_through_run_sft_and_reloads(tmp_path):
     config = SFTRunConfig(model=tmp_path / "vlm", output_dir=tmp_path / "run", vision=True, max_steps=2,
                           batch_size=2, learning_rate=1e-2, report_to="none", progress=False,
                           data=[DataSource(path=store.folder)])
-    final = run_sft(config)
+    with pytest.raises(ValueError, match="run_vision_sft"):  # text SFT does not silently take a VLM config
+        run_sft(config)
+    final = run_vision_sft(config)
     trained = CrossAttnVLMForConditionalGeneration.from_pretrained(final)
     before = model.state_dict()
     assert any(not torch.equal(before[k], v) for k, v in trained.state_dict().items())

@@ -15,6 +15,7 @@ from typing import Any
 from coachgym.envs.actions import ActionError
 from coachgym.envs.phone import system
 from coachgym.envs.phone.apps import APP_TYPES, App
+from coachgym.envs.phone.host import Dialog
 from coachgym.envs.phone.state import PhoneState
 from coachgym.envs.phone.ui import KEYBOARD_TOP, NAV_TOP, STATUS_H, Handler, Node, Scale, Screen
 from coachgym.envs.phone.widgets import Layout, View
@@ -28,15 +29,8 @@ LAUNCHER_PACKAGE = "com.android.launcher3"
 HOME_STYLES = {"bg", "wallpaper", "home_clock", "home_date", "appicon", "dock", "search"}
 
 
-class Dialog:
-    """A modal question with buttons; `choices` are (label, handler) pairs."""
-
-    def __init__(self, title: str, text: str, choices: list[tuple[str, Handler]]):
-        self.title, self.text, self.choices = title, text, choices
-
-
 class Device:
-    """One phone. `screen()` is rebuilt lazily after every change, and is what is drawn and hit."""
+    """One phone (the `host.PhoneHost` its apps and system screens use). `screen()` is rebuilt lazily after every change, and is what is drawn and hit."""
 
     def __init__(self, state: PhoneState):
         self.state = state

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from coachgym.envs.phone.host import Dialog, PhoneHost
 from coachgym.envs.phone.state import PhoneState
 from coachgym.envs.phone.ui import KEYBOARD_TOP, LOGICAL_H, LOGICAL_W, NAV_TOP, STATUS_H, Handler, Node
-
-if TYPE_CHECKING:
-    from coachgym.envs.phone.device import Device, Dialog
 
 QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", "airplane_mode"),
                ("Dark mode", "dark_mode"), ("Do not disturb", "do_not_disturb")]
@@ -58,7 +55,7 @@ def status_bar(state: PhoneState, color: tuple[int, int, int] | None = None) -> 
     return nodes
 
 
-def launcher(device: Device) -> list[Node]:
+def launcher(device: PhoneHost) -> list[Node]:
     """Home: wallpaper, clock, the app grid (seed order), a search bar and a dock of favourites."""
     state = device.state
     nodes = [
@@ -91,7 +88,7 @@ def nav_bar(back: Handler, home: Handler, recents: Handler) -> list[Node]:
     return nodes
 
 
-def keyboard(device: Device) -> list[Node]:
+def keyboard(device: PhoneHost) -> list[Node]:
     """The soft keyboard: a suggestion strip over letter (or ?123 symbol) keys; not in the UI tree."""
     nodes = [Node("android.inputmethodservice.KeyboardView", (0, KEYBOARD_TOP, LOGICAL_W, NAV_TOP), style="keyboard")]
     strip = 112
@@ -122,7 +119,7 @@ def keyboard(device: Device) -> list[Node]:
     return nodes
 
 
-def suggestions(device: Device) -> list[str]:
+def suggestions(device: PhoneHost) -> list[str]:
     """Three words completing the word being typed (contact first names, then common words)."""
     view = device.view
     typed = view.fields.get(view.focus or "", "") if view is not None else ""
@@ -135,7 +132,7 @@ def suggestions(device: Device) -> list[str]:
     return [*words, "I", "the", "Thanks"][:3]
 
 
-def shade(device: Device) -> list[Node]:
+def shade(device: PhoneHost) -> list[Node]:
     state = device.state
     nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
              Node("android.widget.TextView", (48, 40, 1032, 160), text=f"{state.time}  {_pretty_date(state.date)}",
@@ -160,7 +157,7 @@ def shade(device: Device) -> list[Node]:
     return nodes
 
 
-def recents(device: Device) -> list[Node]:
+def recents(device: PhoneHost) -> list[Node]:
     nodes = [Node("android.widget.FrameLayout", (0, 0, LOGICAL_W, NAV_TOP), style="shade"),
              Node("android.widget.TextView", (48, 120, 900, 220), text="Recent apps", style="shade_text")]
     y = 260
@@ -196,11 +193,11 @@ def _pretty_date(date: str) -> str:
     return dt.date.fromisoformat(date).strftime("%A, %B %-d")
 
 
-def _launch(device: Device, name: str) -> Handler:
+def _launch(device: PhoneHost, name: str) -> Handler:
     return lambda: device.launch(name)
 
 
-def _resume(device: Device, name: str) -> Handler:
+def _resume(device: PhoneHost, name: str) -> Handler:
     return lambda: device.resume(name)
 
 
@@ -208,7 +205,7 @@ def _key(type_key: Callable[[str], None], char: str) -> Handler:
     return lambda: type_key(char)
 
 
-def _clear_recents(device: Device) -> Handler:
+def _clear_recents(device: PhoneHost) -> Handler:
     def clear() -> None:
         device.recents.clear()
         device.saved.clear()
@@ -216,7 +213,7 @@ def _clear_recents(device: Device) -> Handler:
     return clear
 
 
-def _open_notification(device: Device, index: int) -> Handler:
+def _open_notification(device: PhoneHost, index: int) -> Handler:
     def open_it() -> None:
         note = device.state.notifications.pop(index)
         if note.thread:

@@ -21,8 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from coachgym.envs.core import Split, Task, TaskSuite
+from coachgym.envs.core import Task, TaskSuite
 from coachgym.envs.shell.checker_guards import guard_for, guarded
+from coachgym.envs.tasks import Split
 
 DATA_DIR = Path(__file__).parent / "data" / "agentbench_os"
 # Folders of an os_interaction folder that hold no task files of a split.

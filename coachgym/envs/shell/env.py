@@ -12,9 +12,10 @@ from typing import Any, Literal
 from coachgym.envs.actions import ParsedAction
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
 from coachgym.envs.shell.actions import SHELL_ACTIONS
+from coachgym.envs.shell.backends import open_sandbox
 from coachgym.envs.shell.config import SandboxConfig
 from coachgym.envs.shell.evaluation import evaluate, needs_reference, prepare, reference_output
-from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
+from coachgym.envs.shell.sandbox import Sandbox
 
 TRUNCATION_NOTE = "\n[truncated because the output is too long]"
 Protocol = Literal["coachgym", "agentbench-v0.2"]

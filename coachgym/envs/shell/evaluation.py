@@ -34,8 +34,9 @@ from contextlib import ExitStack
 from typing import Any
 
 from coachgym.envs.core import Evaluation, Task
+from coachgym.envs.shell.backends import open_sandbox
 from coachgym.envs.shell.config import SandboxConfig
-from coachgym.envs.shell.sandbox import Sandbox, open_sandbox
+from coachgym.envs.shell.sandbox import Sandbox
 
 SCRIPT_TIMEOUT_S = 120.0  # init scripts and checkers may legitimately be slow (building files)
 

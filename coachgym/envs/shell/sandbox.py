@@ -1,11 +1,12 @@
-"""What every sandbox backend offers the shell env, and how to get one.
+"""What every sandbox backend offers the shell env.
 
 A sandbox is one isolated Linux system for one episode: a persistent bash session (`run`),
 independent script processes inside the same system (`run_script`, AgentBench's
 `docker exec bash -c`), and `snapshot`, which freezes the agent's files so evaluators can read
 them in a separate sandbox where nothing the agent left running can interfere.
 
-This module holds the interface and the backend choice only; it must not build namespaces.
+This module holds the interface only (`backends.open_sandbox` picks the backend, which imports it);
+it must not build namespaces.
 """
 
 from __future__ import annotations
@@ -100,14 +101,3 @@ class Sandbox(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_sandbox(config: SandboxConfig) -> Sandbox:
-    """A started sandbox of the configured backend."""
-    if config.backend == "docker":
-        from coachgym.envs.shell.docker import DockerSandbox
-
-        return DockerSandbox(config).start()
-    from coachgym.envs.shell.bwrap import BwrapSandbox
-
-    return BwrapSandbox(config).start()

@@ -1,20 +1,18 @@
 """What every phone app has in common: a name, pages built into a `Layout`, and form helpers.
 
 An app is a set of pages (`page_<name>` methods) that describe one screen each from `PhoneState`
-and wire handlers that change it. Apps reach the rest of the phone only through `Device`'s small
-API (push/pop/launch/say/ask). They must not draw, hit-test, or read the agent's actions.
+and wire handlers that change it. Apps reach the rest of the phone only through `host.PhoneHost`,
+the device's small API (push/pop/launch/say/ask). They must not draw, hit-test, or read the agent's actions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from coachgym.envs.phone.host import PhoneHost
 from coachgym.envs.phone.state import PhoneState
 from coachgym.envs.phone.ui import Handler
 from coachgym.envs.phone.widgets import FIELD_H, Layout, View
-
-if TYPE_CHECKING:
-    from coachgym.envs.phone.device import Device
 
 
 def fields(*pairs: tuple[str, str]) -> list[tuple[str, str, int]]:
@@ -30,7 +28,7 @@ class App:
         """The Android package name its UI elements report (`com.coachgym.<app>`)."""
         return f"com.coachgym.{self.name.casefold()}"
 
-    def __init__(self, device: Device):
+    def __init__(self, device: PhoneHost):
         self.device = device
 
     @property
