@@ -74,7 +74,7 @@ def eval_command(
     console.print(f"report: {page.resolve()}\nmarkdown: {markdown.resolve()}")
     metrics = runs[0].results.metrics
     check_error_share(metrics.error_episodes(), metrics.episodes, f"the run in {out}",
-                      f"run the same command with --resume: it plays the failed episodes again")
+                      "run the same command with --resume: it plays the failed episodes again")
 
 
 def report_command(

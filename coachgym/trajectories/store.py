@@ -9,7 +9,6 @@ kill interrupted are removed by `remove_orphan_images` when a run resumes.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator

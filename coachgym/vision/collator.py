@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from transformers import BatchFeature
 
 from coachgym.vision.processing_crossattn_vlm import CrossAttnVLMProcessor
