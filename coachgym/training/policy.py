@@ -1,11 +1,14 @@
 """A transformers causal LM as a coachgym `Agent` that keeps exactly what it sampled.
 
 On-policy training needs, per episode, the token sequence the model actually conditioned on and
-produced, which tokens it sampled (the only ones trained), and the log-probs it sampled them with
-(the importance-sampling denominator). `PolicyAgent` builds that sequence incrementally: sampled
-ids are appended verbatim and only the new environment text is tokenized, so sampled text is
-never re-tokenized. The chat template must render each conversation as a prefix of its
-continuation (ChatML-style templates do); the agent refuses clearly when it does not.
+produced, which tokens it sampled (the only ones trained), and the log-probs it sampled them with.
+`PolicyAgent` builds that sequence incrementally: sampled ids are appended verbatim and only the
+new environment text is tokenized, so sampled text is never re-tokenized. The chat template must
+render each conversation as a prefix of its continuation (ChatML-style templates do); the agent
+refuses clearly when it does not. A turn is split in two (`begin_turn` renders the row to sample
+from, `end_turn` records what was sampled) so that a trainer can sample many episodes' turns in
+one batched generation (`rollouts.play_batch`); `act` does both around `generate` for
+evaluation and RFT.
 
 Given a CrossAttnVLM and its processor, the agent reads the current screenshot the way the `hf:`
 agent and vision SFT do (one image per sample: earlier turns as text, the newest observation with
