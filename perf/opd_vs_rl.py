@@ -2,20 +2,24 @@
 
 Setup (all tiny, CPU): expert demos of the small guess suite; a teacher (hidden 64, 2 layers)
 SFT-trained to high success; a smaller student (hidden 48) briefly SFT-trained as the shared warm
-start. From that warm start the arms run one after another (`--arms`), each with the settings
-that worked best for it (`ARMS`):
+start. From that warm start the arms run one after another (`--arms`), each with its own settings
+(`ARMS`, tuned on the hand-written loop this trainer replaced and not re-tuned since):
   - distill: on-policy distillation, exact reverse KL to the teacher over the whole vocabulary at
     every token the student sampled (`kl_estimator: full`), several epochs per round;
   - distill-sampled: the same with the recipe's one-sample advantage teacher_lp - student_lp;
-  - rl: REINFORCE with a group-mean baseline on the env reward (same rollouts and loss);
+  - rl: GRPO on the env reward (group-mean baseline, PPO clip), in the same `GRPOTrainer`;
   - sft: continued SFT on the expert demos (no student env steps).
 Greedy success on the suite is measured every `--eval-every` rounds against student env steps
 and estimated FLOPs (2N per token sampled or scored, 6N per token trained). Output: a table,
 `opd_vs_rl.png` and `opd_vs_rl.json` in `--out`. Goal: distillation reaches the teacher's
 success within 5 points with >= 5x fewer student env steps than RL.
 
-Run: python perf/opd_vs_rl.py   (about 14 minutes on 2 CPU cores; --arms and --iterations to shorten;
---seed N --work DIR to sweep seeds from one teacher and warm start)
+Not yet a fair comparison (issue #17 item 5 is open): the arms take different numbers of optimizer
+steps per env step, evaluation is on the training tasks with 12.5-point resolution, there is no
+wall time and no median over seeds. docs/training.md reports no result from it.
+
+Run: python perf/opd_vs_rl.py   (--arms and --iterations to shorten; --seed N --work DIR to sweep
+seeds from one teacher and warm start)
 """
 
 from __future__ import annotations

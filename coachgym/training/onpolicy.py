@@ -163,7 +163,8 @@ class OnPolicyTrainer(GRPOTrainer):
                               max_new_tokens=self.config.max_new_tokens, max_context=self.config.max_context)
                   for _ in prompts]
         plan = [(task, self.round * 1000 + k) for k, task in enumerate(prompts)]
-        episodes = play_batch(self.envs[: len(prompts)], agents, plan, self._generate_rows)
+        episodes = play_batch(self.envs[: len(prompts)], agents, plan, self._generate_rows,
+                              self._anyone_playing if self.accelerator.num_processes > 1 else None)
         self.rows = to_rows(episodes, self._tokenizer.pad_token_id, multiple=self.args.steps_per_generation)
         self.row_images = self.rows.images if self.processor is not None else None
         self._count(episodes, sum(sum(r) for r in self.rows.env_mask))
@@ -172,10 +173,18 @@ class OnPolicyTrainer(GRPOTrainer):
                 "env_reward": [episode.reward for episode in episodes]}
 
     def _generate_rows(self, rows: list[EpisodeTokens]) -> list[tuple[list[int], list[float] | None]]:
-        """One turn of every live episode through the trainer's generation (HF or vLLM)."""
+        """One turn of every live episode through the trainer's generation (HF or vLLM). With no
+        live episode here but some on other processes, a one-token dummy keeps the collective in step."""
+        if not rows:
+            self._generate_single_turn([[self._tokenizer.pad_token_id]], None, {}, 1)
+            return []
         vision = vision_inputs(self.processor, [row.image for row in rows]) if self.processor is not None else {}
         completions, logprobs = self._generate_single_turn([row.ids for row in rows], None, vision, 1)
         return list(zip(completions, logprobs or [None] * len(rows), strict=True))
+
+    def _anyone_playing(self, playing: bool) -> bool:
+        flags = self.accelerator.gather(torch.tensor([playing], device=self.accelerator.device))
+        return bool(flags.any())
 
     def _count(self, episodes: list, sampled_tokens: int) -> None:
         if self.counters is None:  # a resumed run continues the counts of its logged history

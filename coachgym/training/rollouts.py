@@ -41,9 +41,12 @@ class Episode(BaseModel):
 
 
 def play_batch(envs: list[gym.Env], agents: list[PolicyAgent], plan: list[tuple[str, int]],
-               generate: Generate) -> list[Episode]:
+               generate: Generate, anyone_playing: Callable[[bool], bool] | None = None) -> list[Episode]:
     """Play `plan[i]` = (task_id, seed) in `envs[i]` with `agents[i]`, all episodes in lockstep:
-    one `generate(rows)` call per turn for every episode still running."""
+    one `generate(rows)` call per turn for every episode still running. `anyone_playing(playing)`
+    tells whether any training process still has a live episode: generation is collective across
+    processes (vLLM gathers prompts, ZeRO-3 gathers weights), so a process whose episodes have
+    ended keeps calling `generate([])` until every process is done."""
     episodes: list[Episode] = []
     observations: list[Any] = []
     for env, agent, (task_id, seed) in zip(envs, agents, plan, strict=True):
@@ -52,7 +55,7 @@ def play_batch(envs: list[gym.Env], agents: list[PolicyAgent], plan: list[tuple[
         episodes.append(Episode(task_id=task_id, tokens=agent.episode))
         observations.append(observation)
     live = list(range(len(plan)))
-    while live:
+    while anyone_playing(bool(live)) if anyone_playing else live:
         rows, turn = [], []
         for index in live:
             try:
@@ -60,7 +63,7 @@ def play_batch(envs: list[gym.Env], agents: list[PolicyAgent], plan: list[tuple[
                 turn.append(index)
             except ContextLimitExceeded:
                 episodes[index].outcome = "context_limit"
-        samples = generate(rows) if rows else []
+        samples = generate(rows) if rows or anyone_playing else []
         live = []
         for index, (sampled, logprobs) in zip(turn, samples, strict=True):
             action = agents[index].end_turn(sampled, logprobs)

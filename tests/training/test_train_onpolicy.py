@@ -139,3 +139,27 @@ def test_train_onpolicy_full_estimator_runs_several_epochs(student_path, teacher
     rounds = []
     run_distill(config, on_round=rounds.append)
     assert len(rounds) == 1 and rounds[0]["step"] == 6 and 0 < rounds[0]["reverse_kl"] < float("inf")
+
+
+def test_train_rollouts_keep_generating_in_step_while_another_process_plays(student_path):
+    """Generation is collective across training processes, so a process whose episodes ended calls
+    `generate([])` on every turn another process still plays."""
+    from coachgym.training.evaluate import make_env
+    from coachgym.training.policy import PolicyAgent, generate
+    from coachgym.training.rollouts import play_batch
+
+    model, tokenizer = load_model(student_path)
+    envs = [make_env("small-guess", {"max_steps": 2}) for _ in range(2)]
+    agents = [PolicyAgent(model, tokenizer, max_new_tokens=4) for _ in envs]
+    calls, turns = [], iter(range(100))
+
+    def generate_rows(rows):
+        calls.append(len(rows))
+        return generate(model, None, rows, tokenizer, max_new_tokens=4, seed=0) if rows else []
+
+    other_process_turns = 5
+    episodes = play_batch(envs, agents, [("small-guess-8-3", 0), ("small-guess-8-6", 0)], generate_rows,
+                          lambda playing: next(turns) < other_process_turns or playing)
+    assert calls == [2, 2, 0, 0, 0] and [e.env_steps for e in episodes] == [2, 2]
+    for env in envs:
+        env.close()
