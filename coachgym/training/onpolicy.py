@@ -183,7 +183,7 @@ class OnPolicyTrainer(GRPOTrainer):
         return list(zip(completions, logprobs or [None] * len(rows), strict=True))
 
     def _anyone_playing(self, playing: bool) -> bool:
-        flags = self.accelerator.gather(torch.tensor([playing], device=self.accelerator.device))
+        flags = self.accelerator.gather(torch.tensor([int(playing)], device=self.accelerator.device))
         return bool(flags.any())
 
     def _count(self, episodes: list, sampled_tokens: int) -> None:
