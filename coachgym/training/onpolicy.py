@@ -187,17 +187,22 @@ class OnPolicyTrainer(GRPOTrainer):
         return bool(flags.any())
 
     def _count(self, episodes: list, sampled_tokens: int) -> None:
+        """Round metrics and cumulative counters, summed over every training process."""
         if self.counters is None:  # a resumed run continues the counts of its logged history
             last = next((log for log in reversed(self.state.log_history) if "env_steps" in log), {})
             self.counters = {key: int(last.get(key, 0)) for key in ("env_steps", "sampled_tokens", "episodes")}
-        self.counters["env_steps"] += sum(e.env_steps for e in episodes)
-        self.counters["sampled_tokens"] += sampled_tokens
-        self.counters["episodes"] += len(episodes)
+        local = torch.tensor([[sum(e.env_steps for e in episodes), sampled_tokens, len(episodes),
+                               sum(e.success for e in episodes), sum(e.reward for e in episodes)]],
+                             dtype=torch.float64, device=self.accelerator.device)
+        env_steps, tokens, count, successes, reward = self.accelerator.gather(local).sum(0).tolist()
+        self.counters["env_steps"] += int(env_steps)
+        self.counters["sampled_tokens"] += int(tokens)
+        self.counters["episodes"] += int(count)
         metrics = self._metrics["train"]
         for key, value in self.counters.items():
             metrics[key].append(value)
-        metrics["rollout_success"].append(sum(e.success for e in episodes) / len(episodes))
-        metrics["rollout_reward"].append(sum(e.reward for e in episodes) / len(episodes))
+        metrics["rollout_success"].append(successes / count)
+        metrics["rollout_reward"].append(reward / count)
 
     # ---------------------------------------------------------------- 2. advantages
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
