@@ -2,20 +2,24 @@
 
 Setup (all tiny, CPU): expert demos of the small guess suite; a teacher (hidden 64, 2 layers)
 SFT-trained to high success; a smaller student (hidden 48) briefly SFT-trained as the shared warm
-start. From that warm start the arms run one after another (`--arms`), each with the settings
-that worked best for it (`ARMS`):
+start. From that warm start the arms run one after another (`--arms`), each with its own settings
+(`ARMS`, tuned on the hand-written loop this trainer replaced and not re-tuned since):
   - distill: on-policy distillation, exact reverse KL to the teacher over the whole vocabulary at
     every token the student sampled (`kl_estimator: full`), several epochs per round;
   - distill-sampled: the same with the recipe's one-sample advantage teacher_lp - student_lp;
-  - rl: REINFORCE with a group-mean baseline on the env reward (same rollouts and loss);
+  - rl: GRPO on the env reward (group-mean baseline, PPO clip), in the same `GRPOTrainer`;
   - sft: continued SFT on the expert demos (no student env steps).
 Greedy success on the suite is measured every `--eval-every` rounds against student env steps
 and estimated FLOPs (2N per token sampled or scored, 6N per token trained). Output: a table,
 `opd_vs_rl.png` and `opd_vs_rl.json` in `--out`. Goal: distillation reaches the teacher's
 success within 5 points with >= 5x fewer student env steps than RL.
 
-Run: python perf/opd_vs_rl.py   (about 14 minutes on 2 CPU cores; --arms and --iterations to shorten;
---seed N --work DIR to sweep seeds from one teacher and warm start)
+Not yet a fair comparison (issue #17 item 5 is open): the arms take different numbers of optimizer
+steps per env step, evaluation is on the training tasks with 12.5-point resolution, there is no
+wall time and no median over seeds. docs/training.md reports no result from it.
+
+Run: python perf/opd_vs_rl.py   (--arms and --iterations to shorten; --seed N --work DIR to sweep
+seeds from one teacher and warm start)
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ from coachgym.agents.scripted import ScriptedAgent
 from coachgym.training.data import DataSource, mix_sources
 from coachgym.training.distill import DistillConfig, run_distill
 from coachgym.training.evaluate import evaluate_policy, make_env
-from coachgym.training.onpolicy import IterationLog
 from coachgym.training.policy import PolicyAgent
 from coachgym.training.rl import RLConfig, run_rl
-from coachgym.training.sft import SFTRunConfig, load_model, train_sft
+from coachgym.training.models import load_model
+from coachgym.training.sft import SFTRunConfig, train_sft
 from coachgym.training.tasks import small_guess_suite
 from coachgym.training.teacher import TeacherSettings
 from coachgym.training.tiny import build_model, build_tokenizer, save_tiny, trajectory_texts
@@ -52,7 +56,7 @@ ARMS: dict[str, dict] = {
     # rounds); lr 1e-3 x 16 epochs in 7 of 8 runs. Two episodes per task, or temperature 1.0,
     # also got the eighth there, but later (829 and 657 env steps) and slower in the others.
     "distill": dict(kl_estimator="full", learning_rate=1e-3, epochs_per_batch=16, minibatch_size=2,
-                    samples_per_task=1, iterations=30),
+                    samples_per_task=2, iterations=30),
     # One-sample advantages: more than one Adam step per round overfit their noise and collapsed
     # the student to 0% (as they did RL), so one step on every task's two episodes.
     "distill-sampled": dict(kl_estimator="sampled", learning_rate=1e-3, epochs_per_batch=1, minibatch_size=16,
@@ -95,21 +99,22 @@ def on_policy_arm(name: str, warm: Path, teacher: Path, out: Path, args: argpars
     points = [{"env_steps": 0, "flops": 0.0, "success": args.warm_success}]
     epochs = settings["epochs_per_batch"]
 
-    def flops(log: IterationLog) -> float:
-        """Sampling (2N per context token, once) and training (6N per token, every epoch) of the
-        student; the teacher scores each round once (sampled) or every epoch (full)."""
-        once = log.context_tokens / epochs
-        teacher_tokens = {"full": log.context_tokens, "sampled": once}.get(settings.get("kl_estimator"), 0)
-        return 2 * n_student * once + 6 * n_student * log.context_tokens + 2 * n_teacher * teacher_tokens
+    def flops(log: dict) -> float:
+        """Sampling (2N per rollout token, once) and training (6N per token, every epoch) of the
+        student; the teacher scores each round once (sampled) or every epoch (full). `num_tokens`
+        is TRL's count of rollout tokens (prompts and completions) so far."""
+        once = log["num_tokens"]
+        teacher_tokens = {"full": once * epochs, "sampled": once}.get(settings.get("kl_estimator"), 0)
+        return 2 * n_student * once + 6 * n_student * once * epochs + 2 * n_teacher * teacher_tokens
 
-    def record(log: IterationLog) -> None:
-        if log.eval_success is None:
+    def record(log: dict) -> None:
+        if "eval_success" not in log:
             return
-        points.append({"env_steps": log.env_steps, "flops": flops(log), "success": log.eval_success,
-                       "rollout_success": log.rollout_success, **log.extra})
-        kl = f" reverse KL/token {log.extra['reverse_kl']:.3f}" if "reverse_kl" in log.extra else ""
-        print(f"  {name:15s} round {log.iteration:3d}: steps {log.env_steps:5d} greedy success "
-              f"{log.eval_success:.0%} sampled {log.rollout_success:.0%}{kl}", flush=True)
+        points.append({"env_steps": int(log["env_steps"]), "flops": flops(log), "success": log["eval_success"],
+                       "rollout_success": log["rollout_success"], "reverse_kl": log.get("reverse_kl")})
+        kl = f" reverse KL/token {log['reverse_kl']:.3f}" if "reverse_kl" in log else ""
+        print(f"  {name:15s} round {log['round']:3d}: steps {int(log['env_steps']):5d} greedy success "
+              f"{log['eval_success']:.0%} sampled {log['rollout_success']:.0%}{kl}", flush=True)
 
     if name.startswith("distill"):
         run_distill(DistillConfig(teacher=TeacherSettings(model=str(teacher)), **common, **settings), record)

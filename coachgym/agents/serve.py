@@ -188,8 +188,18 @@ class ModelServer:
         if body.max_tokens > 1:
             raise APIError(400, "This server's /v1/completions scores prompts (max_tokens <= 1); use "
                                 "/v1/chat/completions to generate.", "max_tokens")
+        batch = body.prompt if isinstance(body.prompt, list) and body.prompt and isinstance(body.prompt[0], list) \
+            else [body.prompt]
+        choices = [self._score_one(prompt, body, index) for index, prompt in enumerate(batch)]
+        tokens = sum(len(choice.pop("ids")) for choice in choices)
+        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
+                "model": self.served_name, "choices": choices,
+                "usage": {"prompt_tokens": tokens, "completion_tokens": body.max_tokens * len(batch),
+                          "total_tokens": tokens + body.max_tokens * len(batch)}}
+
+    def _score_one(self, prompt: list[int] | str, body: ScoreBody, index: int) -> dict[str, Any]:
         tokenizer = self.model.tokenizer
-        ids = body.prompt if isinstance(body.prompt, list) else tokenizer(body.prompt, add_special_tokens=False).input_ids
+        ids = prompt if isinstance(prompt, list) else tokenizer(prompt, add_special_tokens=False).input_ids
         if not ids or not all(0 <= i < len(tokenizer) for i in ids):
             raise APIError(400, f"The prompt must be a non-empty list of token ids below {len(tokenizer)}.", "prompt")
         with self._model_lock:
@@ -206,14 +216,10 @@ class ModelServer:
         else:
             next_id = int(last.argmax().item())
         text = tokenizer.decode([next_id]) if body.max_tokens == 1 else ""
-        return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
-                "model": self.served_name, "choices": [{"index": 0, "text": text, "logprobs": None,
+        return {"index": index, "text": text, "logprobs": None, "ids": ids,
                 "prompt_logprobs": prompt_logprobs if body.prompt_logprobs is not None else None,
-                "finish_reason": "length"}],
-                "usage": {"prompt_tokens": len(ids), "completion_tokens": body.max_tokens,
-                          "total_tokens": len(ids) + body.max_tokens}}
+                "finish_reason": "length"}
 
-    # ----------------------------------------------------------------- responses
     def _finish_reason(self, output: AgentOutput) -> str:
         return "stop" if output.token_ids and output.token_ids[-1] in self.model.eos_ids else "length"
 

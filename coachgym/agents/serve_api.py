@@ -104,7 +104,7 @@ class ScoreBody(BaseModel):
     model_config = {"extra": "ignore"}
 
     model: str
-    prompt: list[int] | str
+    prompt: list[list[int]] | list[int] | str = Field(description="One prompt, or a batch of token-id prompts.")
     max_tokens: int = Field(default=1, ge=0)
     temperature: float = Field(default=0.0, ge=0, le=2)
     prompt_logprobs: int | None = None

@@ -2,7 +2,7 @@
 
 Each command reads one YAML file into the trainer's pydantic config and calls the matching
 `run_*` function, so the CLI and the Python API cannot drift. Multi-GPU: wrap the same command
-in `accelerate launch` (SFT goes through TRL/transformers, which read the launcher's settings).
+in `accelerate launch` (SFT, distill and RL run in TRL trainers, which read the launcher's settings).
 This module must not contain training logic.
 """
 
@@ -56,8 +56,8 @@ def _sft(config: SFTRunConfig) -> Path:
 
 COMMANDS = {
     "sft": "Supervised fine-tuning on trajectory stores and chat datasets.",
-    "distill": "On-policy distillation from a teacher with the same tokenizer.",
-    "rl": "REINFORCE with a group-mean baseline on env rewards.",
+    "distill": "On-policy distillation from a teacher with the same tokenizer, through TRL's GRPOTrainer.",
+    "rl": "GRPO (group-mean baseline, PPO clip) on env rewards, through TRL's GRPOTrainer.",
     "rft": "Rejection-sampling fine-tuning rounds: sample, keep rewarded episodes, retrain.",
 }
 

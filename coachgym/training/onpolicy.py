@@ -1,201 +1,346 @@
-"""The on-policy loop shared by distillation and RL: sample, score, update, checkpoint.
+"""Distillation and RL on TRL's `GRPOTrainer`, with coachgym episodes as its rollouts.
 
-Each iteration the current student plays `samples_per_task` episodes of several tasks through
-the shared rollout loop (`trajectories.rollout.run_episode`), keeping the exact tokens it
-sampled and their sampling log-probs. An advantage function turns the episodes into per-token
-advantages (the only difference between `distill` and `rl`), and the student is updated with the
-importance-sampled policy-gradient loss on its own tokens; a distillation run may add the exact
-reverse KL to a local teacher's whole distribution at those tokens (`TeacherDistributions`), a
-loss at fixed contexts that, unlike the importance ratio, stays valid over many epochs.
-Checkpoints hold the weights, the optimizer and the counters, so a killed run resumes where it
-stopped. A CrossAttnVLM checkpoint
-(loaded with its processor) plays with screenshots and trains on one row per turn, each with its
-screenshot; the loop itself does not change. This module must not define advantages itself.
+TRL owns the loop: sampling prompts, generation (transformers `generate` under
+`unwrap_model_for_generation`, or vLLM with `use_vllm: true`), the clipped policy-gradient loss,
+optimizer steps, gradient accumulation, bf16, gradient checkpointing, accelerate/DeepSpeed/FSDP,
+checkpoints and resumption, and logging. coachgym plugs in at three documented places:
+
+1. `rollout_func` (`OnPolicyTrainer._rollout`): the dataset's prompts are task ids (repeated
+   `samples_per_task` times by TRL); each round plays them as coachgym episodes in parallel
+   (`rollouts.play_batch`, one batched generation per turn through the trainer's own
+   `_generate_single_turn`) and returns the sequences with `env_mask` (env tokens masked) and
+   the episode reward, which TRL turns into GRPO's group-baseline advantage.
+2. `_generate_and_score_completions`: after TRL has scored the batch, the advantage is replaced
+   per token: RL keeps GRPO's advantage of each sequence's episode; distillation uses
+   `teacher_lp - student_lp` on agent tokens and 0 on env tokens (plus `reward_coef` times the
+   GRPO advantage), the student's log-probs being the trainer's own recomputation.
+3. `_compute_loss`: with `kl_estimator: full` the loss is the exact tempered reverse KL
+   (`losses.reverse_kl_loss`) instead of TRL's one-sample policy gradient; a CrossAttnVLM student's
+   sequences are scored with their screenshots (`_get_per_token_logps_and_entropies`).
+
+This module must not define advantages of its own beyond those, sample outside the trainer, or
+step the optimizer itself.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import math
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, Field
-from tqdm import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from datasets import Dataset
+from pydantic import Field
+from transformers import PreTrainedModel
+from transformers.trainer_utils import get_last_checkpoint
+from trl import GRPOConfig, GRPOTrainer
 
-from coachgym.training.config import RunSettings
-from coachgym.training.evaluate import evaluate_policy, make_env, play, summarize
-from coachgym.training.losses import (Batch, importance_sampled_pg_loss, next_token_logits, pad_episodes,
-                                     reverse_kl_loss, sampled_logprobs)
-from coachgym.training.policy import EpisodeTokens, PolicyAgent, text_tokenizer, vision_inputs, vlm_processor
-from coachgym.training.reporting import MetricsReporter
-from coachgym.training.sft import load_model
-from coachgym.trajectories.records import Trajectory
+from coachgym.training.config import RunSettings, resolve_report_to
+from coachgym.training.evaluate import evaluate_policy, make_env
+from coachgym.training.losses import distill_advantages, reverse_kl_loss
+from coachgym.training.models import load_model
+from coachgym.training.policy import EpisodeTokens, PolicyAgent, policy_logits, vision_inputs, vlm_processor
+from coachgym.training.rollouts import RolloutRows, play_batch, to_rows
 
-AdvantageFn = Callable[[Batch, list[Trajectory], list[str]], tuple[torch.Tensor, dict[str, float]]]
-TeacherDistributions = Callable[[torch.Tensor, torch.Tensor, list | None], torch.Tensor]
+os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is experimental in TRL; we rely on it knowingly
+
+KLEstimator = Literal["sampled", "full"]
+RoundLog = Callable[[dict[str, Any]], None]
 
 
 class OnPolicySettings(RunSettings):
-    """Fields shared by `distill` and `rl` configs."""
+    """Fields shared by `distill` and `rl` configs; each maps onto a `GRPOConfig` field (`grpo_arguments`)."""
 
     suite: str = Field(description="Task suite: a registered name (e.g. 'small-guess') or a .json/.yaml file.")
     tasks: list[str] | None = Field(default=None, description="Task ids to train on (default: the train split).")
-    iterations: int = Field(default=50, ge=1, description="Sample-then-update rounds.")
-    tasks_per_iteration: int = Field(default=4, ge=1, description="Tasks sampled per round.")
-    samples_per_task: int = Field(default=4, ge=1, description="Episodes per task per round (the RL group size).")
-    temperature: float = Field(default=1.0, gt=0, description="Sampling temperature of the student.")
-    max_new_tokens: int = Field(default=64, ge=1, description="Tokens per action.")
+    iterations: int = Field(default=50, ge=1, description="Rounds: each plays a batch of episodes and trains on it.")
+    tasks_per_iteration: int = Field(default=4, ge=1, description="Tasks per round (per process).")
+    samples_per_task: int = Field(default=4, ge=2, description="Episodes per task per round: GRPO's group "
+                                  "(`num_generations`, at least 2).")
+    temperature: float = Field(default=1.0, gt=0, description="Sampling temperature of the student; the "
+                               "trainer's log-probs and both KL estimators use the same temperature.")
+    max_new_tokens: int = Field(default=64, ge=1, description="Tokens per action (`max_completion_length`).")
     max_turns: int | None = Field(default=None, ge=1, description="Step budget per episode (default: the task's).")
     max_context: int = Field(default=2048, ge=1, description="Episode token budget; beyond it the episode ends.")
     learning_rate: float = Field(default=1e-4, gt=0)
-    minibatch_size: int = Field(default=8, ge=1, description="Episodes (for a VLM: turns) per optimizer step.")
-    epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes. >1 relies on "
-                                  "the importance ratio, which one-sample advantages overfit (in perf/opd_vs_rl "
-                                  "both collapsed); distillation with kl_estimator 'full' has none and profits.")
+    minibatch_size: int = Field(default=8, ge=1, description="Episodes per optimizer step; a round's episodes "
+                                "are split into ceil(episodes / minibatch_size) steps (`steps_per_generation`).")
+    epochs_per_batch: int = Field(default=1, ge=1, description="Passes over each round's episodes "
+                                  "(`num_iterations`); beyond 1 the ratio is clipped at 1 +- epsilon.")
+    epsilon: float = Field(default=0.2, gt=0, description="PPO clip range of the importance ratio.")
+    loss_type: Literal["dapo", "grpo", "bnpo", "dr_grpo"] = Field(
+        default="dapo", description="TRL's loss normalisation; 'dapo' = a mean over every agent token of the batch.")
     max_grad_norm: float = Field(default=1.0, gt=0)
     eval_every: int = Field(default=0, ge=0, description="Greedy evaluation on `suite` every N rounds (0 = never).")
     save_every: int = Field(default=10, ge=1, description="Checkpoint every N rounds (and at the end).")
+    gradient_checkpointing: bool = Field(default=False, description="Recompute activations in the backward pass "
+                                         "(GPU runs of 0.5B+ students).")
+    bf16: bool | None = Field(default=None, description="bf16 weights and autocast; default: on where a GPU "
+                              "supports it, off on CPU.")
+    use_vllm: bool = Field(default=False, description="Generate with vLLM (text students; needs `pip install vllm`).")
+    vllm_mode: Literal["colocate", "server"] = Field(default="colocate", description="'colocate': vLLM shares "
+                                                     "the training GPUs; 'server': a `trl vllm-serve` process.")
+    vllm_server_base_url: str | None = Field(default=None, description="Server mode: e.g. http://host:8001.")
+    vllm_gpu_memory_utilization: float = Field(default=0.3, gt=0, le=1, description="Colocate mode: vLLM's share "
+                                               "of each GPU's memory.")
 
 
-class IterationLog(BaseModel):
-    iteration: int
-    loss: float
-    rollout_success: float
-    rollout_reward: float
-    env_steps: int = Field(description="Student env steps so far.")
-    sampled_tokens: int = Field(description="Student tokens sampled so far.")
-    context_tokens: int = Field(description="Tokens (context + sampled) the student trained on so far.")
-    extra: dict[str, float] = {}
-    eval_success: float | None = None
+def rows_per_round(config: OnPolicySettings, task_count: int) -> tuple[int, int]:
+    """(episodes per round, optimizer steps per epoch of a round) for `task_count` training tasks."""
+    episodes = min(config.tasks_per_iteration, task_count) * config.samples_per_task
+    steps = math.ceil(episodes / config.minibatch_size)
+    if episodes % steps:
+        raise ValueError(f"{episodes} episodes per round (tasks_per_iteration x samples_per_task) do not split into "
+                         f"{steps} equal minibatches of at most {config.minibatch_size}; pick a minibatch_size that "
+                         "divides them.")
+    return episodes, steps
 
 
-def train_on_policy(config: OnPolicySettings, advantage: AdvantageFn, model: PreTrainedModel | None = None,
-                    tokenizer: PreTrainedTokenizerBase | None = None,
-                    on_iteration: Callable[[IterationLog], None] | None = None,
-                    teacher_distributions: TeacherDistributions | None = None) -> Path:
-    """Run the loop; returns `output_dir/final`. `model`/`tokenizer` default to `config.model`;
-    for a CrossAttnVLM, `tokenizer` is its processor. `teacher_distributions(ids, attention_mask,
-    images)`: when given, every update also minimises the exact reverse KL to it."""
-    if model is None or tokenizer is None:
-        model, tokenizer = load_model(config.model)
+def grpo_arguments(config: OnPolicySettings, task_count: int, scale_rewards: str = "none") -> GRPOConfig:
+    """The `GRPOConfig` a coachgym config stands for: one round = one generation batch, trained on
+    for `epochs_per_batch` x `steps` optimizer steps; logged once and checkpointed every `save_every` rounds."""
+    episodes, steps = rows_per_round(config, task_count)
+    per_round = steps * config.epochs_per_batch
+    gpu = torch.cuda.is_available()
+    bf16 = config.bf16 if config.bf16 is not None else gpu and torch.cuda.is_bf16_supported()
+    return GRPOConfig(
+        output_dir=str(config.output_dir), max_steps=config.iterations * per_round, learning_rate=config.learning_rate,
+        lr_scheduler_type="constant", per_device_train_batch_size=episodes // steps, steps_per_generation=steps,
+        gradient_accumulation_steps=1, num_iterations=config.epochs_per_batch, num_generations=config.samples_per_task,
+        temperature=config.temperature, top_k=0, max_completion_length=config.max_new_tokens,
+        max_grad_norm=config.max_grad_norm, loss_type=config.loss_type, epsilon=config.epsilon, beta=0.0,
+        scale_rewards=scale_rewards, logging_steps=per_round, save_steps=config.save_every * per_round,
+        seed=config.seed, report_to=resolve_report_to(config.report_to), disable_tqdm=not config.progress,
+        use_cpu=not gpu, bf16=bf16, gradient_checkpointing=config.gradient_checkpointing,
+        use_vllm=config.use_vllm, vllm_mode=config.vllm_mode, vllm_server_base_url=config.vllm_server_base_url,
+        vllm_gpu_memory_utilization=config.vllm_gpu_memory_utilization, vllm_max_model_length=config.max_context,
+        save_only_model=False, dataloader_pin_memory=False, remove_unused_columns=False,
+    )
+
+
+def env_reward(prompts: list, completions: list, env_reward: list[float], **_: Any) -> list[float]:
+    """TRL reward function: the episode's env reward, reported by the rollout."""
+    return env_reward
+
+
+class OnPolicyTrainer(GRPOTrainer):
+    """`GRPOTrainer` whose rollouts are coachgym episodes (see the module docstring).
+
+    `teacher`: None for RL; for distillation an object with `score(sequences, images)` and, for
+    `kl_estimator='full'`, `distributions(ids, attention_mask, images)` (`teacher.HFTeacher`)."""
+
+    def __init__(self, config: OnPolicySettings, model: PreTrainedModel, processing_class: Any, task_ids: list[str],
+                 args: GRPOConfig, teacher: Any = None, kl_estimator: KLEstimator = "sampled",
+                 reward_coef: float = 0.0, on_round: RoundLog | None = None):
+        self.config, self.teacher, self.kl_estimator, self.reward_coef = config, teacher, kl_estimator, reward_coef
+        self.on_round = on_round
+        self.processor = vlm_processor(processing_class)
+        self.envs: list[Any] = []
+        self.counters: dict[str, int] | None = None
+        self.rows: RolloutRows | None = None
+        self.row_images: list | None = None
+        env_kwargs = {"max_steps": config.max_turns} if config.max_turns else None
+        self.new_env = lambda: make_env(config.suite, env_kwargs)
+        super().__init__(model=model, reward_funcs=[env_reward], args=args, processing_class=processing_class,
+                         train_dataset=Dataset.from_dict({"prompt": task_ids}), rollout_func=self._rollout,
+                         peft_config=config.lora.peft_config() if config.lora else None)
+        self.steps_per_round = args.steps_per_generation * args.num_iterations
+
+    @property
+    def round(self) -> int:
+        return self.state.global_step // self.steps_per_round
+
+    # ---------------------------------------------------------------- 1. rollouts
+    def _rollout(self, prompts: list[str], trainer: GRPOTrainer) -> dict[str, Any]:
+        """TRL's `rollout_func`: play one episode per prompt (a task id), all at once."""
+        while len(self.envs) < len(prompts):
+            self.envs.append(self.new_env())
+        policy = self.accelerator.unwrap_model(self.model)
+        agents = [PolicyAgent(policy, self.processing_class, temperature=self.temperature,
+                              max_new_tokens=self.config.max_new_tokens, max_context=self.config.max_context)
+                  for _ in prompts]
+        plan = [(task, self.round * 1000 + k) for k, task in enumerate(prompts)]
+        episodes = play_batch(self.envs[: len(prompts)], agents, plan, self._generate_rows,
+                              self._anyone_playing if self.accelerator.num_processes > 1 else None)
+        self.rows = to_rows(episodes, self._tokenizer.pad_token_id, multiple=self.args.steps_per_generation)
+        self.row_images = self.rows.images if self.processor is not None else None
+        self._count(episodes, sum(sum(r) for r in self.rows.env_mask))
+        return {"prompt_ids": self.rows.prompt_ids, "completion_ids": self.rows.completion_ids,
+                "logprobs": self.rows.logprobs if self.use_vllm else None, "env_mask": self.rows.env_mask,
+                "env_reward": [episode.reward for episode in episodes]}
+
+    def _generate_rows(self, rows: list[EpisodeTokens]) -> list[tuple[list[int], list[float] | None]]:
+        """One turn of every live episode through the trainer's generation (HF or vLLM). With no
+        live episode here but some on other processes, a one-token dummy keeps the collective in step."""
+        if not rows:
+            self._generate_single_turn([[self._tokenizer.pad_token_id]], None, {}, 1)
+            return []
+        vision = vision_inputs(self.processor, [row.image for row in rows]) if self.processor is not None else {}
+        completions, logprobs = self._generate_single_turn([row.ids for row in rows], None, vision, 1)
+        return list(zip(completions, logprobs or [None] * len(rows), strict=True))
+
+    def _anyone_playing(self, playing: bool) -> bool:
+        flags = self.accelerator.gather(torch.tensor([int(playing)], device=self.accelerator.device))
+        return bool(flags.any())
+
+    def _count(self, episodes: list, sampled_tokens: int) -> None:
+        """Round metrics and cumulative counters, summed over every training process."""
+        if self.counters is None:  # a resumed run continues the counts of its logged history
+            last = next((log for log in reversed(self.state.log_history) if "env_steps" in log), {})
+            self.counters = {key: int(last.get(key, 0)) for key in ("env_steps", "sampled_tokens", "episodes")}
+        local = torch.tensor([[sum(e.env_steps for e in episodes), sampled_tokens, len(episodes),
+                               sum(e.success for e in episodes), sum(e.reward for e in episodes)]],
+                             dtype=torch.float64, device=self.accelerator.device)
+        env_steps, tokens, count, successes, reward = self.accelerator.gather(local).sum(0).tolist()
+        self.counters["env_steps"] += int(env_steps)
+        self.counters["sampled_tokens"] += int(tokens)
+        self.counters["episodes"] += int(count)
+        metrics = self._metrics["train"]
+        for key, value in self.counters.items():
+            metrics[key].append(value)
+        metrics["rollout_success"].append(successes / count)
+        metrics["rollout_reward"].append(reward / count)
+
+    # ---------------------------------------------------------------- 2. advantages
+    def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+        output = super()._generate_and_score_completions(inputs)
+        episode = torch.tensor(self.rows.episode, device=output["advantages"].device)
+        advantages = output["advantages"][episode]  # GRPO's group baseline of each sequence's episode reward
+        if self.teacher is not None:
+            mask = output["completion_mask"] * output["tool_mask"]
+            if self.kl_estimator == "sampled":
+                student = output.get("old_per_token_logps")
+                student = self._student_logprobs(output) if student is None else student
+                distill = distill_advantages(self._teacher_logprobs(output), student, mask)
+                self._metrics["train"]["reverse_kl"].append(float(-distill.sum() / mask.sum().clamp(min=1)))
+                advantages = distill + self.reward_coef * advantages[:, None]
+            else:
+                advantages = self.reward_coef * advantages
+        output["advantages"] = advantages
+        if self.row_images is not None:
+            output["images"] = self.row_images  # shuffled and split with the rows by TRL
+        return output
+
+    @torch.no_grad()
+    def _student_logprobs(self, output: dict[str, Any]) -> torch.Tensor:
+        ids = torch.cat([output["prompt_ids"], output["completion_ids"]], dim=1)
+        attention = torch.cat([output["prompt_mask"], output["completion_mask"]], dim=1)
+        logps, _, _ = self._get_per_token_logps_and_entropies(self.model, ids, attention, output["completion_ids"].size(1),
+                                                              batch_size=self.args.per_device_train_batch_size)
+        return logps
+
+    def _teacher_logprobs(self, output: dict[str, Any]) -> torch.Tensor:
+        """The teacher's log-prob of every completion token, scored in one batch (one request for a server)."""
+        rows = self.rows
+        sequences = [p + c for p, c in zip(rows.prompt_ids, rows.completion_ids, strict=True)]
+        scores = self.teacher.score(sequences, self.row_images)
+        result = torch.zeros_like(output["completion_ids"], dtype=torch.float32)
+        for index, (prompt, completion, values) in enumerate(zip(rows.prompt_ids, rows.completion_ids, scores)):
+            result[index, : len(completion)] = torch.tensor(values[len(prompt):len(prompt) + len(completion)])
+        return result
+
+    # ---------------------------------------------------------------- 3. loss
+    def _compute_loss(self, model, inputs: dict[str, Any]) -> torch.Tensor:
+        self.row_images = inputs.get("images")
+        if self.kl_estimator != "full" or self.teacher is None:
+            return super()._compute_loss(model, inputs)
+        ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], dim=1)
+        attention = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], dim=1)
+        width = inputs["completion_ids"].size(1)
+        with self.accelerator.autocast():
+            logits = model(input_ids=ids, attention_mask=attention, use_cache=False, **self._vision(0, len(ids))).logits
+        logits = policy_logits(self.accelerator.unwrap_model(model), logits[:, -width - 1:-1])
+        teacher = self.teacher.distributions(ids, attention, self.row_images)[:, -width:]
+        loss = reverse_kl_loss(logits, teacher, inputs["completion_mask"] * inputs["tool_mask"], self.temperature)
+        self._metrics["train"]["reverse_kl"].append(float(loss.detach()))
+        loss = loss / self.current_gradient_accumulation_steps
+        if self.reward_coef:
+            loss = loss + super()._compute_loss(model, inputs)
+        return loss
+
+    def _vision(self, start: int, end: int) -> dict[str, torch.Tensor]:
+        if self.row_images is None:
+            return {}
+        return {k: v.to(self.accelerator.device) for k, v in
+                vision_inputs(self.processor, self.row_images[start:end]).items()}
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, compute_aux_loss=False, **multimodal):
+        """TRL's scoring, or for a CrossAttnVLM student each sequence with its own screenshot; the
+        image placeholder is outside the policy's distribution, as when sampling."""
+        if self.row_images is None:
+            return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
+                                                              batch_size, compute_entropy, compute_aux_loss,
+                                                              **multimodal)
+        batch_size = batch_size or input_ids.size(0)
+        logps, entropies = [], []
+        for start in range(0, input_ids.size(0), batch_size):
+            end = start + batch_size
+            with self.accelerator.autocast():
+                logits = model(input_ids=input_ids[start:end], attention_mask=attention_mask[start:end],
+                               use_cache=False, **self._vision(start, end)).logits[:, -logits_to_keep - 1:-1]
+            logits = policy_logits(self.accelerator.unwrap_model(model), logits.float()) / self.temperature
+            logp = torch.log_softmax(logits, dim=-1)
+            logps.append(logp.gather(-1, input_ids[start:end, -logits_to_keep:, None]).squeeze(-1))
+            if compute_entropy:
+                entropies.append(-(logp.exp() * logp.clamp(min=-1e4)).sum(-1))
+        return torch.cat(logps), torch.cat(entropies) if compute_entropy else None, None
+
+    # ---------------------------------------------------------------- logging
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """TRL's log, plus the round number, the greedy evaluation when due, `metrics.jsonl` and `on_round`."""
+        train = "loss" in logs and self.model.training
+        if train and self.config.eval_every and self.round % self.config.eval_every == 0:
+            greedy = PolicyAgent(self.accelerator.unwrap_model(self.model), self.processing_class, greedy=True,
+                                 max_new_tokens=self.config.max_new_tokens, max_context=self.config.max_context)
+            logs["eval_success"] = evaluate_policy(greedy, self.config.suite, env=self.envs[0]).success_rate
+        super().log(logs, start_time)
+        if train and self.accelerator.is_main_process:
+            record = {"round": self.round, **self.state.log_history[-1]}
+            with open(Path(self.args.output_dir) / "metrics.jsonl", "a", encoding="utf-8") as file:
+                file.write(json.dumps(record) + "\n")
+            if self.on_round:
+                self.on_round(record)
+
+
+def build_trainer(config: OnPolicySettings, teacher_factory: Callable[[Any], Any] | None = None,
+                  kl_estimator: KLEstimator = "sampled", reward_coef: float = 0.0, scale_rewards: str = "none",
+                  on_round: RoundLog | None = None) -> OnPolicyTrainer:
+    """The trainer for `config`: the student (bf16 where the GPU supports it), the teacher
+    (`teacher_factory(processing_class)`, None for RL) and the suite's training tasks."""
+    probe = make_env(config.suite)
+    suite = probe.unwrapped.suite
+    probe.close()
+    task_ids = config.tasks or [t.id for t in suite.tasks if t.split == "train"] or suite.ids()
+    args = grpo_arguments(config, len(task_ids), scale_rewards)
+    model, processing_class = load_model(config.model, dtype=torch.bfloat16 if args.bf16 else torch.float32,
+                                         gradient_checkpointing=config.gradient_checkpointing)
+    teacher = teacher_factory(processing_class) if teacher_factory else None
+    return OnPolicyTrainer(config, model, processing_class, task_ids, args, teacher, kl_estimator, reward_coef,
+                           on_round)
+
+
+def train_on_policy(config: OnPolicySettings, teacher_factory: Callable[[Any], Any] | None = None,
+                    kl_estimator: KLEstimator = "sampled", reward_coef: float = 0.0, scale_rewards: str = "none",
+                    on_round: RoundLog | None = None) -> Path:
+    """Train (resuming from the newest checkpoint in `output_dir` when `resume`) and save
+    `output_dir/final` (LoRA merged); arguments as for `build_trainer`."""
+    trainer = build_trainer(config, teacher_factory, kl_estimator, reward_coef, scale_rewards, on_round)
     output = Path(config.output_dir)
-    output.mkdir(parents=True, exist_ok=True)
-    start, counters = 0, {"env_steps": 0, "sampled_tokens": 0, "context_tokens": 0}
-    checkpoint = _newest_checkpoint(output) if config.resume else None
-    if checkpoint is not None:
-        model, tokenizer = load_model(checkpoint)
-        state = json.loads((checkpoint / "state.json").read_text())
-        start, counters = state["iteration"], state["counters"]
-    if config.lora:
-        from peft import get_peft_model
-
-        model = get_peft_model(model, config.lora.peft_config())
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-    if checkpoint is not None and (checkpoint / "optimizer.pt").exists() and not config.lora:
-        optimizer.load_state_dict(torch.load(checkpoint / "optimizer.pt"))
-    env = make_env(config.suite, {"max_steps": config.max_turns} if config.max_turns else None)
-    task_ids = config.tasks or [t.id for t in env.unwrapped.suite.tasks if t.split == "train"] or env.unwrapped.suite.ids()
-    agent = PolicyAgent(model, tokenizer, temperature=config.temperature, max_new_tokens=config.max_new_tokens,
-                        max_context=config.max_context, seed=config.seed + start)
-    rng = random.Random(config.seed + start)
-    shuffle = torch.Generator().manual_seed(config.seed + start)  # minibatch order: reproducible per seed
-    metrics = MetricsReporter(output, config.report_to, config.model_dump(mode="json"))
-    bar = tqdm(range(start, config.iterations), initial=start, total=config.iterations, disable=not config.progress,
-               desc="on-policy", unit="it", dynamic_ncols=True)
-    for iteration in bar:
-        tasks = rng.sample(task_ids, min(config.tasks_per_iteration, len(task_ids)))
-        plan = [(task, iteration * 1000 + k) for task in tasks for k in range(config.samples_per_task)]
-        episodes = [(t, e) for t, e in play(env, agent, plan) if any(e.mask)]
-        if not episodes:
-            continue
-        trajectories, tokens = [t for t, _ in episodes], [e for _, e in episodes]
-        loss, extra = update(model, optimizer, config, tokens, trajectories, advantage, tokenizer,
-                             teacher_distributions, shuffle)
-        rollout = summarize(trajectories)
-        counters["env_steps"] += rollout.env_steps
-        counters["sampled_tokens"] += sum(sum(e.mask) for e in tokens)
-        counters["context_tokens"] += sum(len(r.ids) for e in tokens for r in e.rows()) * config.epochs_per_batch
-        log = IterationLog(iteration=iteration + 1, loss=loss, rollout_success=rollout.success_rate,
-                           rollout_reward=rollout.mean_reward, extra=extra, **counters)
-        if config.eval_every and (iteration + 1) % config.eval_every == 0:
-            greedy = PolicyAgent(model, tokenizer, greedy=True, max_new_tokens=config.max_new_tokens,
-                                 max_context=config.max_context)
-            log.eval_success = evaluate_policy(greedy, config.suite, env=env).success_rate
-        metrics.log(log.model_dump(mode="json"), step=log.iteration)
-        bar.set_postfix(loss=f"{loss:.3f}", success=f"{rollout.success_rate:.0%}")
-        if on_iteration:
-            on_iteration(log)
-        if (iteration + 1) % config.save_every == 0 or iteration + 1 == config.iterations:
-            _save_checkpoint(output / f"checkpoint-{iteration + 1}", model, tokenizer, optimizer, iteration + 1, counters)
-    metrics.close()
-    env.close()
+    checkpoint = get_last_checkpoint(str(output)) if config.resume and output.exists() else None
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    finally:
+        for env in trainer.envs:
+            env.close()
     final = output / "final"
-    _merged(model).save_pretrained(final)
-    tokenizer.save_pretrained(final)
+    trained = trainer.accelerator.unwrap_model(trainer.model)
+    if config.lora:
+        trained = trained.merge_and_unload()
+    if trainer.accelerator.is_main_process:
+        trained.save_pretrained(final)
+        trainer.processing_class.save_pretrained(final)
     return final
-
-
-def update(model: PreTrainedModel, optimizer: torch.optim.Optimizer, config: OnPolicySettings,
-           tokens: list[EpisodeTokens], trajectories: list[Trajectory], advantage: AdvantageFn,
-           tokenizer: Any, teacher_distributions: TeacherDistributions | None = None,
-           shuffle: torch.Generator | None = None) -> tuple[float, dict[str, float]]:
-    """Advantages for the whole round, then minibatch importance-sampled PG steps over its rows
-    (episodes, or the turns of VLM episodes with their screenshots), plus the exact reverse KL to
-    `teacher_distributions` when given (reported as `reverse_kl`, the mean over the round's steps)."""
-    processor = vlm_processor(tokenizer)
-    batch = pad_episodes(tokens, text_tokenizer(tokenizer).pad_token_id or 0)
-    advantages, extra = advantage(batch, trajectories, [t.task_id for t in trajectories])
-    model.train()
-    losses, divergences = [], []
-    count = len(batch["ids"])
-    for _ in range(config.epochs_per_batch):
-        order = torch.randperm(count, generator=shuffle)
-        for start in range(0, count, config.minibatch_size):
-            rows = order[start:start + config.minibatch_size]
-            ids, attention, mask = batch["ids"][rows], batch["attention_mask"][rows], batch["mask"][rows]
-            row_images = [batch["images"][i] for i in rows] if "images" in batch else None
-            logits = next_token_logits(model, ids, attention, **vision_inputs(processor, row_images or []))
-            logprobs = sampled_logprobs(model, logits, ids, config.temperature)
-            loss = importance_sampled_pg_loss(logprobs, batch["sampler_logprobs"][rows], advantages[rows], mask)
-            if teacher_distributions is not None:
-                divergence = reverse_kl_loss(logits, teacher_distributions(ids, attention, row_images), mask)
-                divergences.append(float(divergence.detach()))
-                loss = loss + divergence
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            losses.append(float(loss.detach()))
-    if divergences:
-        extra = extra | {"reverse_kl": sum(divergences) / len(divergences)}
-    return sum(losses) / len(losses), extra
-
-
-def _merged(model: PreTrainedModel) -> PreTrainedModel:
-    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
-
-
-def _save_checkpoint(folder: Path, model, tokenizer, optimizer, iteration: int, counters: dict) -> None:
-    """Weights (LoRA merged, so resuming needs only the folder), optimizer, counters; written to a
-    temporary folder and renamed, so a kill never leaves a half checkpoint."""
-    import copy
-    import shutil
-
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    weights = _merged(copy.deepcopy(model)) if hasattr(model, "merge_and_unload") else model
-    weights.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    torch.save(optimizer.state_dict(), partial / "optimizer.pt")
-    (partial / "state.json").write_text(json.dumps({"iteration": iteration, "counters": counters}))
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-
-
-def _newest_checkpoint(output: Path) -> Path | None:
-    found = [p for p in output.glob("checkpoint-*") if (p / "state.json").exists()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1])) if found else None

@@ -1,11 +1,14 @@
 """A transformers causal LM as a coachgym `Agent` that keeps exactly what it sampled.
 
 On-policy training needs, per episode, the token sequence the model actually conditioned on and
-produced, which tokens it sampled (the only ones trained), and the log-probs it sampled them with
-(the importance-sampling denominator). `PolicyAgent` builds that sequence incrementally: sampled
-ids are appended verbatim and only the new environment text is tokenized, so sampled text is
-never re-tokenized. The chat template must render each conversation as a prefix of its
-continuation (ChatML-style templates do); the agent refuses clearly when it does not.
+produced, which tokens it sampled (the only ones trained), and the log-probs it sampled them with.
+`PolicyAgent` builds that sequence incrementally: sampled ids are appended verbatim and only the
+new environment text is tokenized, so sampled text is never re-tokenized. The chat template must
+render each conversation as a prefix of its continuation (ChatML-style templates do); the agent
+refuses clearly when it does not. A turn is split in two (`begin_turn` renders the row to sample
+from, `end_turn` records what was sampled) so that a trainer can sample many episodes' turns in
+one batched generation (`rollouts.play_batch`); `act` does both around `generate` for
+evaluation and RFT.
 
 Given a CrossAttnVLM and its processor, the agent reads the current screenshot the way the `hf:`
 agent and vision SFT do (one image per sample: earlier turns as text, the newest observation with
@@ -28,7 +31,6 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from coachgym.agents.base import Agent, AgentOutput, ContextLimitExceeded
 from coachgym.agents.prompts import PromptBuilder, prompt_builder
 from coachgym.envs.core import Task
-from coachgym.vision.cache_names import CACHE_FIELD, cache_argument
 
 
 class EpisodeTokens(BaseModel):
@@ -140,10 +142,17 @@ class PolicyAgent(Agent):
             new = self.processor.expand_image_tokens(new)
         return text, self.tokenizer(new, add_special_tokens=False)["input_ids"]
 
-    def act(self, observation: dict[str, Any]) -> AgentOutput:
+    def reseed(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
+
+    def begin_turn(self, observation: dict[str, Any]) -> EpisodeTokens:
+        """Render this observation as the next user turn; returns the row the model samples from
+        (its ids, and its screenshot for a VLM). Raises `ContextLimitExceeded` when the row and
+        `max_new_tokens` would not fit `max_context`."""
         prompt = self.prompts.user_turn(observation, first=len(self.messages) == 1)
         self.messages.append({"role": "user", "content": prompt})
-        text, new_ids = self._new_ids(self.messages)
+        self._turn_text, self._turn_ids = self._new_ids(self.messages)
+        self._turn_prompt = prompt
         row = self.episode.context()
         screenshot = observation.get("screenshot") if self.processor is not None else None
         if screenshot is not None:  # the model sees this turn with its image; the history keeps the text
@@ -151,51 +160,69 @@ class PolicyAgent(Agent):
             row.extend(self._new_ids(self.messages[:-1] + [{"role": "user", "content": seen}])[1], sampled=False)
             row.image = np.asarray(screenshot)
         else:
-            row.extend(new_ids, sampled=False)
+            row.extend(self._turn_ids, sampled=False)
         if len(row.ids) + self.max_new_tokens > self.max_context:
             raise ContextLimitExceeded(f"{len(row.ids)} tokens + {self.max_new_tokens} new "
                                        f"exceed max_context={self.max_context}.")
-        sampled, logprobs = self._sample(row.ids, row.image)
-        self.episode.extend(new_ids, sampled=False)
+        self._row = row
+        return row
+
+    def end_turn(self, sampled: list[int], logprobs: list[float] | None = None) -> AgentOutput:
+        """Record what the model sampled for the row of `begin_turn` (verbatim) and return the action."""
+        logprobs = logprobs if logprobs is not None else [0.0] * len(sampled)
+        self.episode.extend(self._turn_ids, sampled=False)
         self.episode.extend(sampled, sampled=True, logprobs=logprobs)
         if self.processor is not None:
-            row.extend(sampled, sampled=True, logprobs=logprobs)
-            self.episode.turns.append(row)
+            self._row.extend(sampled, sampled=True, logprobs=logprobs)
+            self.episode.turns.append(self._row)
         content_ids = sampled[:-1] if sampled and sampled[-1] == self.tokenizer.eos_token_id else sampled
         content = self.tokenizer.decode(content_ids, skip_special_tokens=False)
         self.messages.append({"role": "assistant", "content": content})
-        self._rendered = text + self.tokenizer.decode(sampled, skip_special_tokens=False)
-        return AgentOutput(text=content, prompt=prompt, token_ids=sampled, logprobs=logprobs,
-                           usage={"prompt_tokens": len(new_ids), "completion_tokens": len(sampled)})
+        self._rendered = self._turn_text + self.tokenizer.decode(sampled, skip_special_tokens=False)
+        return AgentOutput(text=content, prompt=self._turn_prompt, token_ids=sampled, logprobs=logprobs,
+                           usage={"prompt_tokens": len(self._turn_ids), "completion_tokens": len(sampled)})
 
-    @torch.no_grad()
-    def _sample(self, context: list[int], image: np.ndarray | None = None) -> tuple[list[int], list[float]]:
-        """Token-by-token sampling with the KV cache; log-probs are those of the distribution sampled
-        from (temperature-scaled), which is what the importance ratio divides by. A screenshot is
-        encoded at the first step only: later steps read its high-res K/V from the cache."""
-        was_training = self.lm.training
-        self.lm.eval()
-        device = self.lm.device
-        inputs = torch.tensor([context], device=device)
-        images = vision_inputs(self.processor, [image]) if image is not None else {}
-        past, cache_name = None, cache_argument(self.lm)
-        tokens: list[int] = []
-        logprobs: list[float] = []
-        for _ in range(self.max_new_tokens):
-            out = self.lm(input_ids=inputs, use_cache=True, **{cache_name: past},
-                          **{k: v.to(device) for k, v in images.items()})
-            images = {}
-            past = getattr(out, CACHE_FIELD)
-            logits = policy_logits(self.lm, out.logits[0, -1].float())
-            logp = torch.log_softmax(logits / (1.0 if self.greedy else self.temperature), dim=-1)
-            if self.greedy:
-                token = int(torch.argmax(logp))
-            else:
-                token = int(torch.multinomial(logp.exp().cpu(), 1, generator=self.generator))
-            tokens.append(token)
-            logprobs.append(float(logp[token]))
-            if token == self.tokenizer.eos_token_id:
-                break
-            inputs = torch.tensor([[token]], device=device)
-        self.lm.train(was_training)
-        return tokens, logprobs
+    def act(self, observation: dict[str, Any]) -> AgentOutput:
+        row = self.begin_turn(observation)
+        seed = int(torch.randint(2**31, (1,), generator=self.generator))
+        (sampled, logprobs), = generate(self.lm, self.processor, [row], self.tokenizer, temperature=self.temperature,
+                                       greedy=self.greedy, max_new_tokens=self.max_new_tokens, seed=seed)
+        return self.end_turn(sampled, logprobs)
+
+
+@torch.no_grad()
+def generate(model: PreTrainedModel, processor: Any | None, rows: list[EpisodeTokens],
+             tokenizer: PreTrainedTokenizerBase, temperature: float = 1.0, greedy: bool = False,
+             max_new_tokens: int = 64, seed: int | None = None) -> list[tuple[list[int], list[float]]]:
+    """One batched `generate` over `rows` (left-padded; a VLM row with its screenshot): each row's
+    sampled ids up to and including EOS, with the log-probs of the distribution they were drawn
+    from (temperature-scaled, image placeholder excluded), which is what an importance ratio divides by."""
+    was_training = model.training
+    model.eval()
+    device = model.device
+    width = max(len(row.ids) for row in rows)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    ids = torch.tensor([[pad] * (width - len(r.ids)) + r.ids for r in rows], device=device)
+    attention = torch.tensor([[0] * (width - len(r.ids)) + [1] * len(r.ids) for r in rows], device=device)
+    images = vision_inputs(processor, [row.image for row in rows]) if processor is not None else {}
+    placeholder = getattr(model.config, "image_token_id", None)
+    sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature, "top_k": 0,
+                                                    "top_p": 1.0}
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        if seed is not None:
+            torch.manual_seed(seed)
+        out = model.generate(input_ids=ids, attention_mask=attention, max_new_tokens=max_new_tokens,
+                             return_dict_in_generate=True, output_scores=True, pad_token_id=pad,
+                             eos_token_id=tokenizer.eos_token_id,
+                             suppress_tokens=[placeholder] if placeholder is not None else None,
+                             **{k: v.to(device) for k, v in images.items()}, **sampling)
+    model.train(was_training)
+    new = out.sequences[:, width:]
+    logprobs = torch.log_softmax(torch.stack(out.scores, dim=1).float(), dim=-1)
+    picked = logprobs.gather(-1, new[..., None]).squeeze(-1)
+    results = []
+    for row in range(len(rows)):
+        tokens = new[row].tolist()
+        end = next((i + 1 for i, t in enumerate(tokens) if t == tokenizer.eos_token_id), len(tokens))
+        results.append((tokens[:end], picked[row, :end].tolist()))
+    return results

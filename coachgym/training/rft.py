@@ -20,7 +20,8 @@ from coachgym.training.data import DataSource, as_chat, mix_sources
 from coachgym.training.dpo import preference_pairs, train_dpo
 from coachgym.training.evaluate import make_env, play
 from coachgym.training.policy import PolicyAgent
-from coachgym.training.sft import SFTRunConfig, load_model, train_sft
+from coachgym.training.models import load_model
+from coachgym.training.sft import SFTRunConfig, train_sft
 from coachgym.trajectories.convert import to_agentinstruct
 from coachgym.trajectories.store import TrajectoryStore
 

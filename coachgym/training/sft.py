@@ -15,11 +15,12 @@ from pathlib import Path
 
 import torch
 from pydantic import Field
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from trl import SFTConfig, SFTTrainer
 
 from coachgym.training.config import RunSettings, resolve_report_to
 from coachgym.training.data import DataSource, build_dataset, mix_sources
+from coachgym.training.models import load_model
 
 
 class SFTRunConfig(RunSettings):
@@ -78,23 +79,6 @@ class CoachSFTTrainer(SFTTrainer):
         weights = per_sequence_weights(sequence_ids(inputs)[:, 1:], outputs.label_mask)
         loss = -(outputs.log_probs * weights).sum()
         return (loss, outputs) if return_outputs else loss
-
-
-def load_model(path: Path, tokenizer_path: Path | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """A checkpoint and its tokenizer, with the one clear error when the folder is not a checkpoint.
-    For a CrossAttnVLM checkpoint the second item is its processor (which holds the tokenizer)."""
-    from coachgym.agents.hf import vlm_classes
-
-    path = Path(path)
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"{path} is not a model checkpoint (no config.json); point `model` at a folder "
-                                f"written by save_pretrained (e.g. a previous run's `final/`).")
-    vlm = vlm_classes(path)
-    if vlm is not None:
-        return vlm[0].from_pretrained(path, dtype=torch.float32), vlm[1].from_pretrained(tokenizer_path or path)
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path or path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    return model, tokenizer
 
 
 def sft_arguments(config: SFTRunConfig) -> SFTConfig:

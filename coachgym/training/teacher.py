@@ -5,7 +5,7 @@ ids, so it must share the student's tokenizer: ids from one vocabulary are meani
 another. Both teachers check this up front and refuse with the reason instead of producing
 silently wrong advantages. `HFTeacher` runs a local transformers model; `ServerTeacher` asks an
 OpenAI-compatible completions endpoint for prompt log-probs (vLLM's `prompt_logprobs`, or the
-legacy `echo` + `logprobs` form). A CrossAttnVLM student's rows come with screenshots: a local
+legacy `echo` + `logprobs` form), one request per batch of sequences (a list of token-id prompts). A CrossAttnVLM student's rows come with screenshots: a local
 CrossAttnVLM teacher (same tokenizer, same image placeholder count) scores them with those images,
 preprocessed by its own processor. This module must not update weights.
 """
@@ -22,8 +22,8 @@ from pydantic import Field
 from transformers import PreTrainedTokenizerBase
 
 from coachgym.strict import StrictModel
-from coachgym.training.losses import next_token_logits, token_logprobs
-from coachgym.training.policy import text_tokenizer, vision_inputs, vlm_processor
+from coachgym.training.models import load_model
+from coachgym.training.policy import policy_logits, text_tokenizer, vision_inputs, vlm_processor
 
 TOKENIZER_PROBE = "Thought: check 0123456789 ()[]{} <|im_start|>user\nÄ→ guess(42)<|im_end|>"
 
@@ -69,10 +69,11 @@ def _image_tokens(tokenizer: Any) -> int | None:
 class HFTeacher:
     """A local checkpoint: a causal LM, or a CrossAttnVLM (loaded with its processor)."""
 
-    def __init__(self, path: str | Path, student_tokenizer: PreTrainedTokenizerBase | Any, batch_size: int = 8):
-        from coachgym.training.sft import load_model
+    def __init__(self, path: str | Path, student_tokenizer: PreTrainedTokenizerBase | Any, batch_size: int = 8,
+                 device: torch.device | str | None = None):
+        from accelerate import PartialState
 
-        model, tokenizer = load_model(Path(path))
+        model, tokenizer = load_model(Path(path), device=device or PartialState().device)
         self.processor = vlm_processor(tokenizer)
         problem = same_tokenizer(text_tokenizer(student_tokenizer), text_tokenizer(tokenizer))
         student_images, teacher_images = _image_tokens(student_tokenizer), _image_tokens(tokenizer)
@@ -89,24 +90,29 @@ class HFTeacher:
 
     @torch.no_grad()
     def score(self, sequences: list[list[int]], images: Images = None) -> list[list[float]]:
+        """`batch_size` sequences per forward pass."""
         scores: list[list[float]] = []
         for start in range(0, len(sequences), self.batch_size):
             chunk = sequences[start:start + self.batch_size]
             length = max(map(len, chunk))
             ids = torch.tensor([s + [0] * (length - len(s)) for s in chunk])
             attention = torch.tensor([[1] * len(s) + [0] * (length - len(s)) for s in chunk])
-            vision = vision_inputs(self.processor, images[start:start + self.batch_size]) if images else {}
-            logprobs = token_logprobs(self.model, ids, attention, **vision).cpu()
-            scores += [row[: len(s)].tolist() for row, s in zip(logprobs, chunk)]
+            distributions = self.distributions(ids, attention, images[start:start + self.batch_size] if images else None)
+            picked = distributions.gather(-1, ids[:, 1:, None].to(distributions.device)).squeeze(-1).float().cpu()
+            scores += [[0.0] + row[: len(s) - 1].tolist() for row, s in zip(picked, chunk)]
         return scores
 
     @torch.no_grad()
     def distributions(self, ids: torch.Tensor, attention_mask: torch.Tensor, images: Images = None) -> torch.Tensor:
-        """The teacher's whole next-token log-distribution at every position of padded rows
-        (`out[b, t]` for token t + 1), over the student tokenizer's ids only: what the exact
-        reverse KL (`losses.reverse_kl_loss`) compares the student with."""
+        """The teacher's whole next-token log-distribution (fp32) at every position of padded rows
+        (`out[b, t]` for token t + 1), over the student tokenizer's ids only, with a VLM's image
+        placeholder excluded (never sampled): what the exact reverse KL
+        (`losses.reverse_kl_loss`) compares the student with."""
+        device = self.model.device
         vision = vision_inputs(self.processor, images) if images else {}
-        logits = next_token_logits(self.model, ids, attention_mask, **vision)
+        logits = self.model(input_ids=ids.to(device), attention_mask=attention_mask.to(device), use_cache=False,
+                            **{k: v.to(device) for k, v in vision.items()}).logits[:, :-1].float()
+        logits = policy_logits(self.model, logits)
         return torch.log_softmax(logits[..., : self.vocab], dim=-1)
 
 
@@ -141,17 +147,20 @@ class ServerTeacher:
         if images and any(image is not None for image in images):
             raise ValueError("A teacher server cannot score screenshots; use teacher kind 'hf' with a "
                              "CrossAttnVLM checkpoint for a VLM student.")
-        return [self._score_one(ids) for ids in sequences]
-
-    def _score_one(self, ids: list[int]) -> list[float]:
-        body = {"model": self.model, "prompt": ids, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0,
+        body = {"model": self.model, "prompt": sequences, "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0,
                 "echo": True, "logprobs": 0}
         try:
             response = self.client.post(f"{self.base_url}/completions", json=body)
             response.raise_for_status()
-            choice = response.json()["choices"][0]
+            choices = sorted(response.json()["choices"], key=lambda choice: choice["index"])
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as error:
-            raise RuntimeError(f"Teacher server {self.base_url} failed to score a sequence: {error}") from None
+            raise RuntimeError(f"Teacher server {self.base_url} failed to score a batch: {error}") from None
+        if len(choices) != len(sequences):
+            raise RuntimeError(f"Teacher server {self.base_url} returned {len(choices)} choices for {len(sequences)} "
+                               "prompts; it must accept a batch of token-id prompts (vLLM does).")
+        return [self._values(ids, choice) for ids, choice in zip(sequences, choices)]
+
+    def _values(self, ids: list[int], choice: dict) -> list[float]:
         if choice.get("prompt_logprobs") is not None:
             values = [0.0 if entry is None else float(entry[str(token)]["logprob"])
                       for token, entry in zip(ids, choice["prompt_logprobs"])]

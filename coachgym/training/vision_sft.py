@@ -97,7 +97,7 @@ def run_vision_sft(config, model: Any = None, processor: Any = None) -> Path:
 
     if model is None or processor is None:
         from coachgym.training.policy import vlm_processor
-        from coachgym.training.sft import load_model
+        from coachgym.training.models import load_model
 
         model, processor = load_model(config.model)
         if vlm_processor(processor) is None:

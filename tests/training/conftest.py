@@ -52,3 +52,37 @@ def _seed():
     torch.manual_seed(0)
 
 
+
+
+@pytest.fixture(scope="session")
+def screen_suite(tmp_path_factory):
+    """The small guess suite with a 32-pixel screenshot in every observation (for VLM students)."""
+    from coachgym.training.tasks import small_guess_suite
+
+    path = tmp_path_factory.mktemp("suite") / "screen-guess.json"
+    small_guess_suite(screen=32).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def vlm_tokenizer(demo_store):
+    from coachgym.training.tiny import build_vlm_tokenizer
+
+    trajectories, _ = demo_store.load()
+    return build_vlm_tokenizer(trajectory_texts(trajectories))
+
+
+@pytest.fixture(scope="session")
+def vlm_student(tmp_path_factory, vlm_tokenizer):
+    from coachgym.training.tiny import build_vlm
+
+    model, processor = build_vlm(vlm_tokenizer, hidden_size=32, layers=1, high_res_image_size=28, seed=1)
+    return save_tiny(model, processor, tmp_path_factory.mktemp("vlm-student"))
+
+
+@pytest.fixture(scope="session")
+def vlm_teacher(tmp_path_factory, vlm_tokenizer):
+    from coachgym.training.tiny import build_vlm
+
+    model, processor = build_vlm(vlm_tokenizer, hidden_size=48, layers=2, high_res_image_size=42, seed=2)
+    return save_tiny(model, processor, tmp_path_factory.mktemp("vlm-teacher"))

@@ -82,3 +82,28 @@ def test_train_dpo_pairs_split_at_the_first_different_action_and_train(tmp_path,
     before = AutoModelForCausalLM.from_pretrained(student_path).state_dict()
     after = AutoModelForCausalLM.from_pretrained(final).state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_train_cli_gpu_recipe_runs_on_cpu(tmp_path, student_path, teacher_path):
+    """docs/training.md's GPU recipe, as written except the model paths, a shorter run and the
+    device flags (vLLM, bf16), through `coachgym train distill`."""
+    import json
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    doc = (Path(__file__).parents[2] / "docs" / "training.md").read_text()
+    recipe = yaml.safe_load(re.search(r"<!-- recipe: distill -->\n```yaml\n(.*?)```", doc, re.S).group(1))
+    assert recipe["use_vllm"] and recipe["bf16"] and recipe["gradient_checkpointing"]
+    recipe |= {"model": str(student_path), "output_dir": str(tmp_path / "run"),
+               "teacher": recipe["teacher"] | {"model": str(teacher_path)}, "iterations": 1,
+               "tasks_per_iteration": 2, "samples_per_task": 2, "minibatch_size": 2, "max_new_tokens": 8,
+               "report_to": "none", "use_vllm": False, "bf16": False}
+    config = tmp_path / "recipe.yaml"
+    config.write_text(yaml.safe_dump(recipe))
+    result = runner.invoke(app, ["train", "distill", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    logs = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [log["round"] for log in logs] == [1] and logs[0]["env_steps"] > 0
+    assert (tmp_path / "run" / "final" / "config.json").exists()

@@ -1,5 +1,6 @@
 """`ServerTeacher` against a real OpenAI-compatible server (`coachgym serve-model`'s app, run by
-uvicorn on a local port): same scores as the local teacher, and refusal on a foreign tokenizer."""
+uvicorn on a local port): a batch scored in one request, with the local teacher's scores, and
+refusal on a foreign tokenizer."""
 
 from __future__ import annotations
 
@@ -49,10 +50,15 @@ def test_train_server_teacher_scores_like_the_local_teacher(serve, teacher_path,
     ids = tokenizer.apply_chat_template([{"role": "user", "content": "Range 1..8."},
                                          {"role": "assistant", "content": "Action: guess(4)"}], tokenize=True)
     ids = list(ids["input_ids"]) if hasattr(ids, "keys") else list(ids)
-    served = teacher.score([ids])[0]
-    local = HFTeacher(teacher_path, tokenizer).score([ids])[0]
-    assert len(served) == len(ids) and served[0] == 0.0
-    assert served == pytest.approx(local, abs=1e-4)
+    batch = [ids, ids[:-3], ids[2:]]
+    requests = []
+    teacher.client.event_hooks["request"].append(requests.append)
+    served = teacher.score(batch)
+    local = HFTeacher(teacher_path, tokenizer).score(batch)
+    assert len(requests) == 1  # the whole batch in one request
+    assert [len(values) for values in served] == [len(s) for s in batch] and all(v[0] == 0.0 for v in served)
+    for one, other in zip(served, local):
+        assert one == pytest.approx(other, abs=1e-4)
 
 
 def test_train_server_teacher_with_another_tokenizer_is_refused(serve, tmp_path, tokenizer):
