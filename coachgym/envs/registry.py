@@ -76,7 +76,7 @@ ENVS: dict[str, EnvEntry] = {
             name="phone",
             gym_id="coachgym/Phone-v0",
             entry_point="coachgym.envs.phone:PhoneEnv",
-            suites={"phone": "coachgym.envs.phone.tasks:builtin_suite"},
+            suites={"phone": "coachgym.envs.phone.suite:builtin_suite"},
             expert="coachgym.envs.phone.expert:PhoneExpert",
             summary="Simulated phone screen with touch-driven apps (AndroidWorld action space).",
         ),

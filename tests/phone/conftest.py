@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from coachgym.envs.phone import PhoneEnv
-from coachgym.envs.phone.tasks import builtin_suite
+from coachgym.envs.phone.suite import builtin_suite
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The built-in phone task suite: the first 62 tasks over six apps (more in `tasks_more.py`).
+"""The first 62 built-in phone tasks over six apps and the plan helpers (more in `tasks_more.py`; `suite.py` joins them).
 
 Each task has a natural-language goal, a state-based evaluator (see `evaluate.py`) and, in
 `setup["plan"]`, the high-level steps the scripted expert follows (it resolves them against the
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from coachgym.envs.core import Task, TaskSuite
 
 Plan = list[list[Any]]
 
@@ -250,20 +249,3 @@ _TASKS: list[tuple[str, str, Plan, list[dict[str, Any]] | None, list[str]]] = [
     ("infeasible-call-bob", "Call Bob Martinez.", [_contact("Bob Martinez")[0], ["status", "infeasible"]], None,
      ["infeasible", "contacts"]),
 ]
-
-SPLITS = ("train", "train", "train", "dev", "test")
-
-
-def builtin_suite() -> TaskSuite:
-    """All built-in tasks (these, then `tasks_more`); every fifth-but-one is dev and every fifth is test."""
-    from coachgym.envs.phone.tasks_more import MORE_TASKS  # it builds on this module's plan helpers
-
-    tasks = []
-    for index, (suffix, goal, plan, checks, tags, world) in enumerate([(*t, {}) for t in _TASKS] + MORE_TASKS):
-        evaluator = {"infeasible": True} if checks is None else {"checks": checks}
-        multi = checks is not None and sum(step[0] not in ("answer", "status") for step in plan) > 1
-        setup = {"plan": plan, **({"world": world} if world else {})}
-        tasks.append(Task(id=f"phone-{suffix}", env="phone", goal=goal, setup=setup, evaluator=evaluator,
-                          split=SPLITS[index % len(SPLITS)], tags=[*tags, "multi-step" if multi else "single-step"]))
-    return TaskSuite(name="phone", env="phone", description="Touch-driven tasks on a simulated Android-like phone.",
-                     tasks=tasks, reference_score=1.0)
