@@ -1,14 +1,25 @@
-"""SFT throughput: packing + per-sequence loss vs padded random batches, on mixed-length agent data.
+"""SFT throughput of three batch layouts side by side: random-order padded, length-grouped padded, packed.
 
-Data: expert episodes of the small guess suite (ranges 1..8 and 1..32: a few hundred tokens each)
-mixed 20/80 with short general chat rows (AgentTuning's ratio), so lengths span ~10x. Both arms
-train the same tiny model for one epoch over the same sequences with `CoachSFTTrainer`; packed
-rows are best-fit-decreasing packs of `--pack-length` tokens, padded batches hold `--batch`
-sequences in random order. Reported: real (non-pad) tokens per second, median over `--repeats`
-side-by-side runs, the ratio (goal >= 2x), and the loss of the same initial model over the epoch
-in both layouts (equal, thanks to per-sequence weighting).
+Data: expert episodes of the small guess suite (`--highs`: ranges 1..8 and 1..32, one episode per
+secret, a few hundred tokens each) mixed 20/80 with short general chat rows (AgentTuning's
+ratio), so lengths span ~10x; the script prints the counts and lengths. Every layout
+trains the same tiny model (2-layer hidden-64 Qwen2) for one epoch over the same sequences with
+the trainer `coachgym train sft` builds (`sft.sft_trainer`, per-sequence loss): padded batches
+hold `--batch` sequences (random order, or length-grouped by transformers' sampler); packed rows
+are TRL's best-fit-decreasing packs of `--pack-length` tokens, one row per step, padding-free.
+Reported: real (non-pad) tokens per second of wall time, the median over `--repeats` rounds (each
+round runs every layout once, in turn, so machine noise hits all of them), its ratio to random
+padded batches and to the default layout; real tokens per CPU-second of this process (median),
+which other jobs on a shared machine disturb less than wall time; and the mean per-sequence loss
+of the same initial model over the epoch in each layout (equal: the per-sequence reduction does
+not depend on the layout).
 
-Run: python perf/sft_packing.py   (about 2-4 minutes on 2 CPU cores)
+Without FlashAttention varlen kernels (CPU) a packed row's attention is one block-diagonal mask
+over the whole row, so its cost grows with `--pack-length`; with them (CUDA + flash-attn or
+kernels) attention runs per sequence. The script prints which attention this machine used.
+
+Run: python perf/sft_packing.py   (minutes on 2 idle CPU cores; far longer on a shared box;
+     `--highs 8 16 --batch 4` is about half the tokens)
 """
 
 from __future__ import annotations
@@ -24,15 +35,22 @@ import torch
 from coachgym.agents.scripted import ScriptedAgent
 from coachgym.training.data import build_dataset
 from coachgym.training.evaluate import make_env
-from coachgym.training.sft import CoachSFTTrainer, SFTRunConfig, sft_arguments
+from coachgym.training.layout import use_packing, varlen_attention
+from coachgym.training.sft import CoachSFTTrainer, SFTRunConfig, mean_sequence_loss, sft_trainer
 from coachgym.training.tasks import small_guess_suite
 from coachgym.training.tiny import build_model, build_tokenizer
 from coachgym.trajectories.convert import to_messages
 from coachgym.trajectories.rollout import run_episode
 
+LAYOUTS = {  # name: (packing, group_by_length)
+    "padded, random order": (False, False),
+    "padded, length-grouped": (False, True),
+    "packed (BFD)": (True, False),
+}
 
-def agent_rows() -> list[dict]:
-    suite = small_guess_suite(highs=(8, 32), max_steps=7)
+
+def agent_rows(highs: tuple[int, ...]) -> list[dict]:
+    suite = small_guess_suite(highs=highs, max_steps=7)
     env = make_env(suite)
     return [{"messages": to_messages(run_episode(env, ScriptedAgent(), task_id, 0)), "train": None}
             for task_id in suite.ids()]
@@ -48,27 +66,18 @@ def general_rows(count: int) -> list[dict]:
     return rows
 
 
-def trainer(model, tokenizer, dataset_rows, packing: bool, args: argparse.Namespace, out: Path) -> CoachSFTTrainer:
+def trainer(layout: str, tokenizer, rows: list[dict], args: argparse.Namespace, out: Path) -> CoachSFTTrainer:
+    packing, grouped = LAYOUTS[layout]
     config = SFTRunConfig(model=out, output_dir=out, data=[], epochs=1, learning_rate=1e-3, packing=packing,
-                          batch_size=1 if packing else args.batch, max_length=args.pack_length if packing else 2048,
-                          group_by_length=False, report_to="none", progress=False, save_steps=10**6,
-                          logging_steps=10**6)
-    dataset = build_dataset(tokenizer, dataset_rows)
-    return CoachSFTTrainer(model=model, args=sft_arguments(config), train_dataset=dataset,
-                           processing_class=tokenizer, per_sequence_loss=True)
+                          group_by_length=grouped, batch_size=1 if packing else args.batch,
+                          max_length=args.pack_length if packing else 4096, report_to="none", progress=False,
+                          save_steps=10**6, logging_steps=10**6)
+    return sft_trainer(config, build_model(tokenizer, hidden_size=64, layers=2, seed=0), tokenizer, rows)
 
 
-@torch.no_grad()
-def epoch_loss(run: CoachSFTTrainer) -> float:
-    """Mean per-sequence loss of the untrained model over the epoch, whatever the layout."""
-    total, sequences = 0.0, 0
-    run.model.eval()
-    for batch in run.get_train_dataloader():
-        starts = batch["position_ids"].eq(0).sum() if "position_ids" in batch else batch["input_ids"].size(0)
-        total += float(run.compute_loss(run.model, batch)) * int(starts)
-        sequences += int(starts)
-    run.model.train()
-    return total / sequences
+def default_layout() -> str:
+    """The layout `coachgym train sft` picks on this machine when `packing` is unset."""
+    return "packed (BFD)" if use_packing(None) else "padded, length-grouped"
 
 
 def main() -> None:
@@ -76,32 +85,49 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8, help="Sequences per padded batch.")
     parser.add_argument("--pack-length", type=int, default=2048, help="Tokens per packed row.")
+    parser.add_argument("--highs", type=int, nargs="+", default=[8, 32],
+                        help="Guess ranges 1..high whose every secret gives one agent episode.")
     args = parser.parse_args()
     torch.manual_seed(0)
-    agent = agent_rows()
+    agent = agent_rows(tuple(args.highs))
     rows = agent + general_rows(4 * len(agent))
     tokenizer = build_tokenizer("\n".join(m["content"] for m in r["messages"]) for r in rows)
-    real_tokens = sum(len(x) for x in build_dataset(tokenizer, rows)["input_ids"])
     lengths = sorted(len(x) for x in build_dataset(tokenizer, rows)["input_ids"])
-    print(f"{len(rows)} sequences ({len(agent)} agent episodes), {real_tokens} tokens, "
-          f"lengths {lengths[0]}..{lengths[-1]} (median {lengths[len(lengths) // 2]})")
-    speeds: dict[str, list[float]] = {"padded": [], "packed": []}
+    real_tokens = sum(lengths)
+    attention = varlen_attention() or "sdpa (a packed row is one block-diagonal mask)"
+    print(f"data: {len(rows)} sequences ({len(agent)} agent episodes, {len(rows) - len(agent)} chat rows), "
+          f"{real_tokens} tokens, lengths {lengths[0]}..{lengths[-1]} (median {lengths[len(lengths) // 2]})")
+    print(f"machine: {'cuda' if torch.cuda.is_available() else 'cpu'}, {torch.get_num_threads()} threads; "
+          f"attention: {attention}; padded batch {args.batch} sequences, packed row {args.pack_length} tokens")
+    speeds: dict[str, list[float]] = {name: [] for name in LAYOUTS}
+    cpu_speeds: dict[str, list[float]] = {name: [] for name in LAYOUTS}
     losses = {}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
-            for name in ("padded", "packed"):
-                model = build_model(tokenizer, hidden_size=64, layers=2, seed=0)
-                run = trainer(model, tokenizer, rows, name == "packed", args, Path(tmp) / f"{name}{repeat}")
+            for index, name in enumerate(LAYOUTS):
+                run = trainer(name, tokenizer, rows, args, Path(tmp) / f"{index}-{repeat}")
                 if repeat == 0:
-                    losses[name] = epoch_loss(run)
-                started = time.perf_counter()
+                    losses[name] = mean_sequence_loss(run)
+                started, cpu_started = time.perf_counter(), time.process_time()
                 run.train()
                 speeds[name].append(real_tokens / (time.perf_counter() - started))
-    padded, packed = statistics.median(speeds["padded"]), statistics.median(speeds["packed"])
-    print(f"{'layout':<28}{'median tokens/s':>16}{'initial loss':>14}")
-    print(f"{'padded, random order':<28}{padded:>16.0f}{losses['padded']:>14.5f}")
-    print(f"{'packed (BFD) + per-seq loss':<28}{packed:>16.0f}{losses['packed']:>14.5f}")
-    print(f"speed-up {packed / padded:.2f}x (goal >= 2x); loss difference {abs(losses['packed'] - losses['padded']):.2e}")
+                cpu_speeds[name].append(real_tokens / (time.process_time() - cpu_started))
+                print(f"round {repeat + 1}, {name}: {speeds[name][-1]:.0f} tokens/s", flush=True)
+    medians = {name: statistics.median(values) for name, values in speeds.items()}
+    default = default_layout()
+    baseline = "padded, random order"
+    print(f"{'layout':<28}{'tokens/s':>10}{'runs':>18}{'x random':>10}{'x default':>11}{'tokens/CPU-s':>14}"
+          f"{'initial loss':>14}")
+    for name, median in medians.items():
+        runs = "/".join(f"{value:.0f}" for value in speeds[name])
+        mark = " <- default" if name == default else ""
+        print(f"{name:<28}{median:>10.0f}{runs:>18}{median / medians[baseline]:>10.2f}"
+              f"{median / medians[default]:>11.2f}{statistics.median(cpu_speeds[name]):>14.0f}"
+              f"{losses[name]:>14.5f}{mark}")
+    fastest = max(medians, key=medians.get)
+    spread = max(losses.values()) - min(losses.values())
+    print(f"fastest: {fastest}; default here: {default} ({'the fastest' if fastest == default else 'NOT the fastest'});"
+          f" loss spread across layouts {spread:.2e}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from transformers import AutoModelForCausalLM
 from coachgym.training.data import IGNORE, DataSource, build_dataset, load_source, mix_sources, tokenize_conversation
 from coachgym.training.evaluate import evaluate_policy
 from coachgym.training.policy import PolicyAgent
-from coachgym.training.sft import SFTRunConfig, per_sequence_weights, run_sft, sequence_ids
+from coachgym.training.layout import varlen_attention
+from coachgym.training.sft import (SFTRunConfig, mean_sequence_loss, per_sequence_weights, run_sft, sequence_ids,
+                                   sft_arguments, sft_trainer)
 from coachgym.training.tiny import build_model, save_tiny
 from coachgym.training.config import load_config
 
@@ -94,6 +96,41 @@ def test_train_per_sequence_weights_equal_packed_and_padded():
     assert torch.allclose(per_sequence_weights(sequence_ids(padded), mask).sum(dim=1), torch.tensor([0.5, 0.5]))
 
 
+def test_train_three_layouts_give_the_same_per_sequence_loss(tmp_path, demo_store, tokenizer):
+    """Random padded, length-grouped padded and packed batches of the same mixed-length data:
+    the layouts really differ, and the mean per-sequence loss of the same model is the same."""
+    chat = [{"messages": [{"role": "user", "content": f"Say {n}."}, {"role": "assistant", "content": "ok " * n}],
+             "train": None} for n in range(1, 17)]  # 24 rows: transformers groups within 6-row megabatches
+    rows = load_source(DataSource(path=demo_store.folder)) + chat
+    layouts = {"random": (False, False), "grouped": (False, True), "packed": (True, False)}
+    losses, batches = {}, {}
+    for name, (packing, grouped) in layouts.items():
+        config = SFTRunConfig(model=tmp_path, output_dir=tmp_path / name, data=[], packing=packing,
+                              group_by_length=grouped, batch_size=1 if packing else 2, max_length=512,
+                              report_to="none", progress=False)
+        run = sft_trainer(config, build_model(tokenizer, hidden_size=32, layers=1, seed=3), tokenizer, rows)
+        batches[name] = list(run.get_train_dataloader())
+        losses[name] = mean_sequence_loss(run)
+    assert all(batch["input_ids"].size(0) == 2 for batch in batches["random"])
+    widths = [batch["input_ids"].size(1) for batch in batches["grouped"]]
+    assert sum(widths) < sum(batch["input_ids"].size(1) for batch in batches["random"])  # less padding
+    packed = batches["packed"]
+    assert len(packed) < len(rows) / 2 and "attention_mask" not in packed[0]  # several sequences per row
+    assert sum(int((batch["position_ids"] == 0).sum()) for batch in packed) == len(rows)  # every sequence, once
+    assert losses["grouped"] == pytest.approx(losses["random"], rel=1e-5)
+    assert losses["packed"] == pytest.approx(losses["random"], rel=1e-5)
+
+
+def test_train_default_layout_packs_only_with_varlen_attention(tmp_path):
+    """`packing` unset: packed rows where FlashAttention varlen kernels run, else length-grouped padding
+    (on this CPU box: padded, length-grouped)."""
+    arguments = sft_arguments(SFTRunConfig(model=tmp_path, output_dir=tmp_path, data=[], report_to="none"))
+    assert arguments.packing == (varlen_attention() is not None)
+    assert arguments.train_sampling_strategy == ("random" if arguments.packing else "group_by_length")
+    forced = sft_arguments(SFTRunConfig(model=tmp_path, output_dir=tmp_path, data=[], packing=True, report_to="none"))
+    assert forced.packing
+
+
 def test_train_sft_yaml_config_runs_with_lora_and_resumes(tmp_path, demo_store, student_path):
     config_file = tmp_path / "run.yaml"
     config_file.write_text(
@@ -115,8 +152,8 @@ def test_train_sft_raises_success_rate_on_small_guess(tmp_path, demo_store, toke
     before = evaluate_policy(PolicyAgent(AutoModelForCausalLM.from_pretrained(model_path), tokenizer, greedy=True,
                                          max_new_tokens=32), suite)
     config = SFTRunConfig(model=model_path, output_dir=tmp_path / "sft", data=[DataSource(path=demo_store.folder)],
-                          max_steps=320, learning_rate=3e-3, batch_size=1, max_length=1024, report_to="none",
-                          progress=False, save_steps=1000)
+                          max_steps=320, learning_rate=3e-3, batch_size=1, max_length=1024, packing=True,
+                          report_to="none", progress=False, save_steps=1000)
     final = run_sft(config)
     after = evaluate_policy(PolicyAgent(AutoModelForCausalLM.from_pretrained(final), tokenizer, greedy=True,
                                         max_new_tokens=32), suite)
