@@ -111,8 +111,7 @@ def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers:
     model = CrossAttnVLMForConditionalGeneration(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    processor = CrossAttnVLMProcessor(tokenizer, image_seq_length=config.image_seq_length, image_size=image_size,
-                                      high_res_image_size=high_res_image_size)
+    processor = CrossAttnVLMProcessor.for_config(config, tokenizer)
     return model, processor
 
 

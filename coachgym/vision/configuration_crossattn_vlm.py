@@ -39,7 +39,8 @@ class CrossAttnVLMConfig(PreTrainedConfig):
             projected and spliced into the LM sequence at the image placeholder tokens.
         high_res_vision_config: smaller CLIP/SigLIP vision encoder (up to 1120 px) read only through
             cross-attention.
-        cross_attn_hidden_size: inner width of every cross-attention block (CogAgent: 1024).
+        cross_attn_hidden_size: inner width of every cross-attention block (CogAgent: 1024 against a 4096-wide
+            LM); at most the LM's hidden size, since the branch is meant to be a narrow side path.
         cross_attn_num_heads: heads of the cross-attention (CogAgent: 32, i.e. head dim 32).
         cross_attn_layers: LM layer indices that get a cross-attention block; `None` means all.
         cross_attn_gate: multiply each block's output by `tanh(gate)` (Flamingo/Mllama style).
@@ -80,6 +81,12 @@ class CrossAttnVLMConfig(PreTrainedConfig):
         bad = [i for i in self.cross_attn_layers if not 0 <= i < num_layers]
         if bad:
             raise ValueError(f"cross_attn_layers {bad} outside the LM's {num_layers} layers")
+        if self.cross_attn_hidden_size > self.text_config.hidden_size:
+            raise ValueError(
+                f"cross_attn_hidden_size {self.cross_attn_hidden_size} exceeds the LM's hidden size "
+                f"{self.text_config.hidden_size}; the high-res branch should be narrower than the LM "
+                f"(CogAgent: 1024 for 4096), e.g. {self.text_config.hidden_size // 2}."
+            )
         if self.cross_attn_hidden_size % self.cross_attn_num_heads:
             raise ValueError(
                 f"cross_attn_hidden_size {self.cross_attn_hidden_size} is not divisible by "

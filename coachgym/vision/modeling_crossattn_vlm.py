@@ -96,13 +96,25 @@ class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
     def set_input_embeddings(self, value: nn.Module) -> None:
         self.language_model.set_input_embeddings(value)
 
+    @staticmethod
+    def _check_size(pixels: torch.Tensor, vision_config: Any, what: str) -> None:
+        """A clear error instead of the encoder's shape error when the processor's size is not the encoder's."""
+        if tuple(pixels.shape[-2:]) != (vision_config.image_size,) * 2:
+            raise ValueError(
+                f"{what} images are {tuple(pixels.shape[-2:])} px but the encoder takes {vision_config.image_size} px; "
+                "build the processor with CrossAttnVLMProcessor.for_config(model.config, tokenizer), or compose "
+                "the model with from_parts(..., image_size=/high_res_image_size=) to resize the encoder."
+            )
+
     def get_image_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Projected low-res tokens `[images, image_seq_length, text_hidden]`."""
+        self._check_size(pixel_values, self.config.vision_config, "Low-res")
         features = self.vision_tower(pixel_values=pixel_values.to(self.dtype)).last_hidden_state
         return self.multi_modal_projector(features)
 
     def get_high_res_features(self, high_res_pixel_values: torch.Tensor) -> torch.Tensor:
         """Normalised high-res patch features `[images, patches, high_res_hidden]`."""
+        self._check_size(high_res_pixel_values, self.config.high_res_vision_config, "High-res")
         return self.high_res_norm(
             self.high_res_vision_tower(pixel_values=high_res_pixel_values.to(self.dtype)).last_hidden_state
         )

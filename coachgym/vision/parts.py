@@ -3,7 +3,9 @@
 `compose_from_parts` loads an LM, a low-res and a high-res vision checkpoint (hub ids or local
 directories), builds the VLM config from their configs and copies their weights in; only the
 projector, the high-res norm and the cross-attention blocks start fresh (and with the default
-zero gate the LM's outputs are unchanged at start). `freeze` selects what trains in each stage.
+zero gate the LM's outputs are unchanged at start). An encoder can be run at another input size
+than it was trained at (a 384-px SigLIP as a 1120-px high-res encoder): its position embeddings
+are interpolated on the patch grid, as ViT fine-tuning at a higher resolution does. `freeze` selects what trains in each stage.
 This module must not define model layers or training loops.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, PreTrainedModel
 
@@ -70,6 +74,28 @@ def _load_vision_encoder(path: str, **load_kwargs: Any) -> PreTrainedModel:
     return encoder
 
 
+def _resize_position_embeddings(encoder: PreTrainedModel, image_size: int | None) -> PreTrainedModel:
+    """`encoder` rebuilt for `image_size` px inputs, its patch-grid position embeddings resized bicubically
+    (class-token embeddings, as in CLIP, kept). The same encoder when the size is unchanged or None."""
+    config = encoder.config
+    if image_size is None or image_size == config.image_size:
+        return encoder
+    if image_size % config.patch_size:
+        raise ValueError(f"image size {image_size} is not a multiple of the encoder's {config.patch_size}-px patches; "
+                         f"use e.g. {image_size // config.patch_size * config.patch_size}.")
+    state = encoder.state_dict()
+    key = next(k for k in state if k.endswith("embeddings.position_embedding.weight"))
+    table = state[key]
+    old_grid, new_grid = config.image_size // config.patch_size, image_size // config.patch_size
+    extra = table.shape[0] - old_grid**2  # class tokens
+    grid = table[extra:].reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2).float()
+    grid = F.interpolate(grid, size=(new_grid, new_grid), mode="bicubic", align_corners=False)
+    state[key] = torch.cat([table[:extra], grid.permute(0, 2, 3, 1).reshape(new_grid**2, -1).to(table.dtype)])
+    resized = AutoModel.from_config(config.__class__.from_dict(config.to_dict() | {"image_size": image_size}))
+    resized.load_state_dict(state)
+    return resized
+
+
 def _copy_weights(target: nn.Module, source: nn.Module, what: str, allowed_missing: str | None = None) -> None:
     result = target.load_state_dict(source.state_dict(), strict=False)
     missing = [k for k in result.missing_keys if allowed_missing is None or allowed_missing not in k]
@@ -83,18 +109,22 @@ def compose_from_parts(
     vision: str,
     high_res_vision: str,
     image_token: str = "<image>",
+    image_size: int | None = None,
+    high_res_image_size: int | None = None,
     **config_kwargs: Any,
 ) -> VLM:
     """Build `cls` from an LM, a low-res and a high-res vision checkpoint.
 
-    The image token must already be in the LM's tokenizer (pass `image_token_id=` otherwise).
-    Extra keyword arguments go to `CrossAttnVLMConfig` (cross-attention size, layers, gate...).
+    `image_size` / `high_res_image_size` run an encoder at another input size than its checkpoint's
+    (position embeddings interpolated); None keeps the checkpoint's. The image token must already be
+    in the LM's tokenizer (pass `image_token_id=` otherwise). Extra keyword arguments go to
+    `CrossAttnVLMConfig` (cross-attention size, layers, gate...).
     """
     from transformers import AutoTokenizer
 
     language = AutoModelForCausalLM.from_pretrained(lm)
-    low_res = _load_vision_encoder(vision)
-    high_res = _load_vision_encoder(high_res_vision)
+    low_res = _resize_position_embeddings(_load_vision_encoder(vision), image_size)
+    high_res = _resize_position_embeddings(_load_vision_encoder(high_res_vision), high_res_image_size)
     if "image_token_id" not in config_kwargs:
         token_id = AutoTokenizer.from_pretrained(lm).convert_tokens_to_ids(image_token)
         if token_id is None:

@@ -49,7 +49,7 @@ def test_high_res_is_encoded_once_per_generate_and_cached(active_vlm, screenshot
     assert len(calls) - cached_calls == 6  # uncached re-encodes at every step
     cache = getattr(out, CACHE_FIELD)
     assert isinstance(cache, EncoderDecoderCache)
-    patches = (processor.high_res_image_size // 14) ** 2
+    patches = (processor.image_processor.high_res_image_size // 14) ** 2
     assert cache.cross_attention_cache.layers[0].keys.shape[2] == patches
 
 
@@ -113,7 +113,7 @@ def test_every_attention_runs_fused_sdpa_also_after_reload(active_vlm, screensho
     with torch.no_grad():
         loaded(**_batch(processor, screenshots, [True, True]))
     config = loaded.config
-    patches = (processor.high_res_image_size // 14) ** 2
+    patches = (processor.image_processor.high_res_image_size // 14) ** 2
     high_res_calls = config.high_res_vision_config.num_hidden_layers + len(config.cross_attn_layers)
     assert key_lengths.count(patches) == high_res_calls
     assert len(key_lengths) == high_res_calls + config.vision_config.num_hidden_layers + (

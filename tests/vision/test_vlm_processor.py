@@ -1,4 +1,4 @@
-"""Processor: placeholder expansion, aspect-preserving resize + pad, clear errors, 0-999 coordinates."""
+"""Processor: placeholder expansion, squash resize through the image processor, clear errors, 0-999 coordinates."""
 
 from __future__ import annotations
 
@@ -20,22 +20,34 @@ def test_image_marker_expands_to_image_seq_length_placeholders(processor, screen
     prompt = processor.render(user_turn("what is on screen?", True), add_generation_prompt=True)
     batch = processor(text=[prompt], images=[screenshots[0]])
     assert int((batch["input_ids"] == processor.image_token_id).sum()) == processor.image_seq_length
-    assert batch["pixel_values"].shape == (1, 3, processor.image_size, processor.image_size)
-    size = processor.high_res_image_size
+    size = processor.image_processor.image_size
+    assert batch["pixel_values"].shape == (1, 3, size, size)
+    size = processor.image_processor.high_res_image_size
     assert batch["high_res_pixel_values"].shape == (1, 3, size, size)
     assert processor.decode(batch["input_ids"][0]).endswith("what is on screen?<|im_end|>\n<|im_start|>assistant\n")
 
 
-def test_resize_keeps_aspect_ratio_and_pads_right_bottom_with_zero(processor):
-    tall = np.full((200, 100, 3), 255, dtype=np.uint8)  # white phone screen, 1:2
-    _, high = processor.preprocess_image(tall)
-    size = processor.high_res_image_size
-    content_width = size // 2
-    assert torch.all(high[:, :, : content_width - 1] == 1.0)  # white normalises to 1
-    assert torch.all(high[:, :, content_width + 1:] == 0.0)  # mean-colour padding normalises to 0
-    wide = np.full((50, 100, 3), 0, dtype=np.uint8)
-    _, high = processor.preprocess_image(wide)
-    assert torch.all(high[:, : size // 2 - 1] == -1.0) and torch.all(high[:, size // 2 + 1:] == 0.0)
+def test_every_high_res_patch_shows_the_screen_whatever_its_shape(processor):
+    size = processor.image_processor.high_res_image_size
+    for shape in ((200, 90), (60, 100)):  # a tall phone and a wide browser screenshot
+        screen = np.full((*shape, 3), 255, dtype=np.uint8)
+        screen[shape[0] // 2:, : shape[1] // 2] = 0  # bottom-left quarter black
+        _, high = processor.preprocess_image(screen)
+        assert high.shape == (3, size, size)
+        half = size // 2  # the quarter lands on the model image's bottom-left quarter: no padding anywhere
+        assert torch.all(high[:, 2: half - 2, :] == 1.0) and torch.all(high[:, half + 2:, half + 2:] == 1.0)
+        assert torch.all(high[:, half + 2:, : half - 2] == -1.0)
+
+
+def test_image_processor_loads_with_auto_image_processor(processor, tmp_path):
+    from transformers import AutoImageProcessor
+
+    processor.save_pretrained(tmp_path)
+    loaded = AutoImageProcessor.from_pretrained(tmp_path)
+    assert type(loaded).__name__ == "CrossAttnVLMImageProcessor"
+    assert loaded.high_res_image_size == processor.image_processor.high_res_image_size
+    screen = np.random.default_rng(1).integers(0, 256, (90, 40, 3), dtype=np.uint8)
+    assert torch.equal(loaded(screen)["high_res_pixel_values"][0], processor.preprocess_image(screen)[1])
 
 
 def test_marker_and_image_mismatches_are_explained(processor, screenshots):

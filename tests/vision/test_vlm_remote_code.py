@@ -17,7 +17,7 @@ FRESH_PROCESS = """
 import sys
 sys.modules["coachgym"] = None  # coachgym is installed site-wide (editable); make it unimportable
 import numpy as np, torch
-from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+from transformers import AutoConfig, AutoImageProcessor, AutoModelForImageTextToText, AutoProcessor
 
 path, out = sys.argv[1], sys.argv[2]
 try:
@@ -28,7 +28,9 @@ except ImportError:
 config = AutoConfig.from_pretrained(path, trust_remote_code=True)
 model = AutoModelForImageTextToText.from_pretrained(path, trust_remote_code=True).eval()
 processor = AutoProcessor.from_pretrained(path, trust_remote_code=True)
+image_processor = AutoImageProcessor.from_pretrained(path, trust_remote_code=True)
 screenshot = np.load(path + "/screenshot.npy")
+pixels = image_processor(screenshot)
 prompt = processor.render(
     [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "click the OK button"}]}],
     add_generation_prompt=True,
@@ -37,8 +39,10 @@ batch = processor(text=[prompt], images=[screenshot])
 with torch.no_grad():
     logits = model(**batch).logits
     generated = model.generate(**batch, max_new_tokens=6, do_sample=False)
-classes = [type(config).__module__, type(model).__module__, type(processor).__module__]
-torch.save({"input_ids": batch["input_ids"], "logits": logits, "generated": generated, "classes": classes}, out)
+classes = [type(config).__module__, type(model).__module__, type(processor).__module__,
+           type(image_processor).__module__]
+torch.save({"input_ids": batch["input_ids"], "logits": logits, "generated": generated, "classes": classes,
+            "high_res_pixel_values": pixels["high_res_pixel_values"]}, out)
 """
 
 
@@ -65,6 +69,7 @@ def test_checkpoint_loads_through_auto_classes_without_coachgym(active_vlm, scre
     batch = processor(text=[processor.render(user_turn("click the OK button", True),
                                              add_generation_prompt=True)], images=[screenshots[0]])
     assert torch.equal(batch["input_ids"], fresh["input_ids"])
+    assert torch.equal(batch["high_res_pixel_values"], fresh["high_res_pixel_values"])
     with torch.no_grad():
         assert torch.equal(model(**batch).logits, fresh["logits"])
         assert torch.equal(model.generate(**batch, max_new_tokens=6, do_sample=False), fresh["generated"])
