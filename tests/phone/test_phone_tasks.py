@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coachgym.agents.scripted import RandomAgent, ScriptedAgent
@@ -37,6 +39,9 @@ def test_scripted_expert_solves_the_suite_through_the_rollout_loop(suite):
     solved = [r.task_id for r in results if r.success]
     assert len(solved) == len(results), sorted(set(suite.ids()) - set(solved))
     assert all(step.action_error is None for r in results for step in r.steps)
+    # stored in the format the system prompt asks for, so the demonstrations teach that format
+    assert "Thought: <reasoning>\nAction: <action>" in results[0].system_prompt
+    assert all(re.fullmatch(r"Thought: [^\n]+\nAction: \{.+\}", step.action) for r in results for step in r.steps)
 
 
 @pytest.mark.parametrize("mode, dialect", [("xy", "native"), ("mixed", "native"), ("mixed", "androidworld")])

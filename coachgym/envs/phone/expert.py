@@ -1,7 +1,8 @@
 """`PhoneExpert`: follows a task's high-level plan by reading the UI element list, like a careful user.
 
 The plan (in `task.setup["plan"]`) names targets by their on-screen text or content description;
-the expert finds them in the observation's element list and emits AndroidWorld JSON actions. When
+the expert finds them in the observation's element list and emits AndroidWorld JSON actions, each
+after a one-line thought in the `Thought:`/`Action:` format the system prompt asks for. When
 a target is not on screen it first hides the keyboard (which covers the bottom of forms), then
 scrolls down and, failing that, up. `mode` picks how taps are addressed: by element `index`, by
 pixel `xy` (the element's centre, exercising hit-testing), or `mixed` (alternating). It must not
@@ -22,6 +23,7 @@ _LINE = re.compile(r'^\[(\d+)\] (\S+)(?: "((?:[^"\\]|\\.)*)")?(?: desc="((?:[^"\
                    r'(?: hint="((?:[^"\\]|\\.)*)")? bounds=\[(\d+),(\d+)\]\[(\d+),(\d+)\](.*)$')
 _SIZE = re.compile(r"Screenshot (\d+)x(\d+);")
 MAX_SEARCH = 6
+_TARGETED = ("tap", "long", "type", "append", "slide")
 
 
 @dataclass
@@ -61,12 +63,20 @@ class PhoneExpert(Expert):
         self.searches = 0
 
     def act(self, observation: dict[str, Any]) -> str:
+        step = self.plan[0] if self.plan else ["status", "complete"]
+        pending = len(self.plan)
+        action = self._action(observation)
+        searching = step[0] in _TARGETED and len(self.plan) == pending
+        thought = f"{step[1]!r} is not on screen; I look for it." if searching else _thought(step)
+        return f"Thought: {thought}\nAction: {action}"
+
+    def _action(self, observation: dict[str, Any]) -> str:
         text = observation["text"]
         elements = parse_elements(text)
         if not self.plan:
             return _json(action_type="status", goal_status="complete")
         kind, *args = self.plan[0]
-        if kind in ("tap", "long", "type", "append", "slide"):
+        if kind in _TARGETED:
             target = self._find(elements, args[0], editable=kind in ("type", "append"))
             if target is None:
                 return self._search(text, args[0])
@@ -119,6 +129,16 @@ class PhoneExpert(Expert):
             return _json(action_type="scroll", direction="up")
         self.plan.clear()  # give up; the evaluator will record the failure
         return _json(action_type="status", goal_status="complete")
+
+
+def _thought(step: list[Any]) -> str:
+    """What the plan step is for, in words."""
+    kind, *args = step
+    phrases = {"open": "I open the {} app.", "tap": "I tap {!r}.", "long": "I long-press {!r}.",
+               "type": "I type into {!r}.", "append": "I add to {!r}.", "slide": "I set the {!r} slider.",
+               "enter": "I press enter.", "back": "I go back.", "shade": "I open the notification shade.",
+               "answer": "I answer {!r}.", "status": "The task is {}."}
+    return phrases[kind].format(*args[:1])
 
 
 def _size(text: str) -> tuple[int, int]:
