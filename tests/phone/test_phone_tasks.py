@@ -10,6 +10,7 @@ from coachgym.agents.scripted import RandomAgent, ScriptedAgent
 from coachgym.envs.phone import PhoneEnv
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.expert import PhoneExpert
+from coachgym.envs.core import TaskSuite
 from coachgym.envs.phone.world import build_state
 from coachgym.envs.registry import load_suite
 from coachgym.trajectories.rollout import run_episode
@@ -91,3 +92,36 @@ def test_answers_are_checked_against_the_world_not_trusted():
     env.reset(seed=0)
     env.step('{"action_type": "answer", "text": "It is 415-555-0114."}')
     assert env.step('{"action_type": "status", "goal_status": "complete"}')[4]["success"] is True
+
+
+def test_gui_families_need_the_screenshot_and_hold_out_layouts():
+    from coachgym.envs.phone.gui_tasks import FAMILIES, TEST_LAYOUT_BASE, gui_suite
+
+    suite = gui_suite(train_layouts=6, test_layouts=3)
+    assert {t.tags[1] for t in suite.tasks} == set(FAMILIES) and len(FAMILIES) >= 3
+    layouts = {split: {t.setup["world"]["layout_seed"] for t in suite.split(split).tasks} for split in ("train", "test")}
+    assert layouts["train"].isdisjoint(layouts["test"]) and min(layouts["test"]) >= TEST_LAYOUT_BASE
+    points: dict[str, set] = {}
+    for task in suite.tasks:  # the same target sits at different points on different layouts
+        points.setdefault(task.goal, set()).add(tuple(task.setup["plan"][0][2:]))
+    assert sum(len(p) > 1 for p in points.values()) >= len(points) // 2
+
+    env = PhoneEnv(suite=suite, screenshot_height=560)
+    for task in suite.tasks:
+        obs, _ = env.reset(seed=1, options={"task_id": task.id})
+        assert "UI elements" not in obs["text"] and "0-999" in obs["text"]  # nothing but the screen to go by
+        result = run_episode(env, ScriptedAgent(), task.id, seed=1)
+        assert result.success and len(result.steps) == 2, (task.id, result.metadata)
+
+
+def test_gui_task_fails_when_another_target_is_opened_first():
+    from coachgym.envs.phone.gui_tasks import gui_task
+
+    task = gui_task("open-note", layout_seed=3, target=0, split="test")
+    env = PhoneEnv(suite=TaskSuite(name="one", env="phone", tasks=[task]), screenshot_height=560)
+    _, y = task.setup["plan"][0][2:]
+    env.reset(seed=0, options={"task_id": task.id})
+    other_row = y + 90 if y < 500 else y - 90  # the neighbouring note
+    env.step(f'{{"action_type": "click", "x": 500, "y": {other_row}}}')
+    info = env.step('{"action_type": "status", "goal_status": "complete"}')[4]
+    assert not info["success"] and "was not opened" in info["evaluation"]["detail"]

@@ -54,6 +54,7 @@ class Device:
         """Open a page of the current app on top of the back stack."""
         assert self.view is not None, "push() needs an open app"
         self.stack.append(View(app=self.view.app, page=page, arg=arg, fields=dict(fields or {})))
+        self.state.opened.append(f"{self.view.app}/{page}/{arg}")
 
     def pop(self) -> None:
         self.stack.pop()
@@ -76,8 +77,10 @@ class Device:
         self._leave()
         self.saved.pop(name, None)
         self.stack = [View(app=name, page="main")]
+        self.state.opened.append(f"{name}/main/")
         if page != "main":
             self.stack.append(View(app=name, page=page, arg=arg))
+            self.state.opened.append(f"{name}/{page}/{arg}")
         self.recents = [name] + [r for r in self.recents if r != name]
 
     def resume(self, name: str) -> None:

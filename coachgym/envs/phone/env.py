@@ -39,7 +39,10 @@ class PhoneEnv(AgentEnv):
     exactly AndroidWorld's JSON actions and semantics, in device pixels. Reward: 1 at the end
     when the app state is exactly what the task asked (its checks hold and nothing else changed;
     for infeasible tasks, `status("infeasible")` with nothing changed), else 0. The episode ends
-    on `status(...)`, after repeated invalid actions, or at the step budget.
+    on `status(...)`, after repeated invalid actions, or at the step budget. A task with
+    `setup["screen_only"]` (the GUI families of `gui_tasks`) leaves the element list out, so the
+    screenshot is the only way to find a target, and its `setup["coordinates"]` overrides the env's
+    convention.
     """
 
     name = "phone"
@@ -68,18 +71,21 @@ class PhoneEnv(AgentEnv):
         self.scale = Scale.for_height(screenshot_height)
         self.screenshot_shape = (self.scale.height, self.scale.width)
         self.renderer = Renderer(self.scale)
-        self.coordinates = coordinates
+        self.coordinates = self.env_coordinates = coordinates
+        self.screen_only = False
         self.device: Device | None = None
         self.initial: PhoneState | None = None
         super().__init__(*args, **kwargs)
 
     # ----------------------------------------------------------------- AgentEnv hooks
     def _setup(self, task: Task, seed: int) -> str:
+        self.coordinates = task.setup.get("coordinates", self.env_coordinates)
+        self.screen_only = bool(task.setup.get("screen_only"))
         state = build_state(task.setup.get("world", {}), seed)
-        self.initial = state.model_copy(deep=True)
         self.device = Device(state)
         if task.setup.get("start_app"):
             self.device.launch(task.setup["start_app"])
+        self.initial = state.model_copy(deep=True)  # after the start app: the agent did not open it
         return self._describe("The phone is unlocked.")
 
     def _execute(self, action: ParsedAction) -> StepResult:
@@ -136,6 +142,9 @@ class PhoneEnv(AgentEnv):
             lines.append(f"Toast: {device.toast}")
         if device.keyboard_open:
             lines.append("Keyboard: open (its keys are not listed; tap them by x/y, or use input_text).")
+        if self.screen_only:
+            lines.append(f"Screenshot {self.scale.width}x{self.scale.height}; x/y are {unit}.")
+            return "\n".join(lines)
         lines.append(f"Screenshot {self.scale.width}x{self.scale.height}; bounds and x/y are {unit}.")
         lines.append("UI elements:")
         lines.append(format_elements(self.ui_elements()))

@@ -182,11 +182,21 @@ def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tupl
     return (f"answer: {problem}" if problem else None), set()
 
 
+def _opened(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
+    """The screen `spec["screen"]` ('App/page/arg') was opened during the episode, and no other first."""
+    new = after.opened[len(before.opened):]
+    if spec["screen"] not in new:
+        return f"{spec['screen']} was not opened (opened: {new or 'nothing'})"
+    if spec.get("first") and new[0] != spec["screen"]:
+        return f"{new[0]} was opened before {spec['screen']}"
+    return None
+
+
 CHECKS: dict[str, Check] = {
     "message": _message, "setting": _setting, "contact": _contact, "no_contact": _absent("contacts", "name"),
     "event": _event, "no_event": _absent("events", "title"), "note": _note, "no_note": _absent("notes", "title"),
     "no_thread": _absent("messages", "contact"), "filter": _filter, "cart": _cart, "order": _order,
-    "answer": _answer,
+    "answer": _answer, "opened": _opened,
 }
 
 

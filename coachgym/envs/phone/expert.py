@@ -91,6 +91,7 @@ class PhoneExpert(Expert):
             "shade": lambda: _json(action_type="swipe", direction="down", x=_size(text)[0] // 2, y=2),
             "answer": lambda: _json(action_type="answer", text=args[0]),
             "status": lambda: _json(action_type="status", goal_status=args[0]),
+            "tap_at": lambda: _json(action_type="click", x=args[1], y=args[2]),  # a point the task computed
         }
         return simple[kind]()
 
@@ -137,7 +138,7 @@ def _thought(step: list[Any]) -> str:
     phrases = {"open": "I open the {} app.", "tap": "I tap {!r}.", "long": "I long-press {!r}.",
                "type": "I type into {!r}.", "append": "I add to {!r}.", "slide": "I set the {!r} slider.",
                "enter": "I press enter.", "back": "I go back.", "shade": "I open the notification shade.",
-               "answer": "I answer {!r}.", "status": "The task is {}."}
+               "answer": "I answer {!r}.", "status": "The task is {}.", "tap_at": "I tap {!r}."}
     return phrases[kind].format(*args[:1])
 
 

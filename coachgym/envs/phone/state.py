@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Contact(BaseModel):
@@ -119,6 +119,8 @@ class PhoneState(BaseModel):
     settings: Settings = Settings()
     notifications: list[Notification] = []
     launcher: list[str] = []
+    opened: list[str] = Field(default=[], description="Screens the user opened, as 'App/page/arg' (like "
+                              "Android's activity history), for tasks whose goal is to open something.")
     answer: str | None = None
     goal_status: Literal["complete", "infeasible"] | None = None
 

@@ -3,7 +3,9 @@
 One shared world keeps tasks comparable and lets task authors write goals against known facts
 ("my next meeting" is always computable from this data). Tasks change it only through
 `setup["world"]`: `add` appends records, `settings` overrides switches, `clock` moves time.
-The seed only shuffles the launcher's icon order, so pixels vary while app data stays fixed.
+The seed only shuffles the launcher's icon order, so pixels vary while app data stays fixed; a
+task may fix that layout with `setup["world"]["layout_seed"]`, which then also shuffles the note
+and product lists (GUI tasks whose target must be found on the screen).
 This module must not know about screens or evaluation.
 """
 
@@ -116,6 +118,9 @@ def build_state(world: dict[str, Any], seed: int) -> PhoneState:
         state.settings = Settings.model_validate(state.settings.model_dump() | world["settings"])
     if "clock" in world:
         state.clock = world["clock"]
-    order = np.random.default_rng(seed).permutation(len(APPS))
-    state.launcher = [APPS[i] for i in order]
+    layout = np.random.default_rng(world.get("layout_seed", seed))
+    state.launcher = [APPS[i] for i in layout.permutation(len(APPS))]
+    if "layout_seed" in world:
+        state.notes = [state.notes[i] for i in layout.permutation(len(state.notes))]
+        state.products = [state.products[i] for i in layout.permutation(len(state.products))]
     return state
