@@ -10,7 +10,8 @@ from coachgym.vision.processing_crossattn_vlm import CrossAttnVLMProcessor
 from coachgym.vision.tiny import tiny_vlm
 
 # Registering makes saved checkpoints loadable through the Auto classes (AutoConfig, AutoModel,
-# AutoModelForImageTextToText, AutoImageProcessor, AutoProcessor) and lets AutoTokenizer read their config.json.
+# AutoModelForImageTextToText, AutoImageProcessor, AutoProcessor) and lets AutoTokenizer read
+# their config.json.
 AutoConfig.register(CrossAttnVLMConfig.model_type, CrossAttnVLMConfig, exist_ok=True)
 AutoModel.register(CrossAttnVLMConfig, CrossAttnVLMModel, exist_ok=True)
 AutoModelForImageTextToText.register(CrossAttnVLMConfig, CrossAttnVLMForConditionalGeneration, exist_ok=True)
@@ -18,8 +19,8 @@ AutoImageProcessor.register(CrossAttnVLMConfig, CrossAttnVLMImageProcessor, exis
 AutoProcessor.register(CrossAttnVLMConfig, CrossAttnVLMProcessor, exist_ok=True)
 
 # And for processes that never import coachgym: `save_pretrained` then writes `auto_map` into
-# config.json, processor_config.json (with the image processor) and tokenizer_config.json and copies the defining modules (and
-# their relative imports) next to the weights, so `Auto*.from_pretrained(path, trust_remote_code=True)`
+# config.json, processor_config.json (with the image processor) and tokenizer_config.json and
+# copies the defining modules (and their relative imports) next to the weights, so `Auto*.from_pretrained(path, trust_remote_code=True)`
 # loads the same classes from the checkpoint folder alone.
 CrossAttnVLMConfig.register_for_auto_class()
 CrossAttnVLMForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")

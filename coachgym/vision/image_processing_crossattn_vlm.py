@@ -69,7 +69,8 @@ class CrossAttnVLMImageProcessor(BaseImageProcessor):
                    **kwargs: Any) -> BatchFeature:
         """`pixel_values` and `high_res_pixel_values`, one row per image in order."""
         if kwargs:
-            raise TypeError(f"CrossAttnVLMImageProcessor takes no options {sorted(kwargs)}; set sizes when building it.")
+            raise TypeError(f"CrossAttnVLMImageProcessor takes no options {sorted(kwargs)}; "
+                            "set the sizes when building it.")
         batch = [images] if isinstance(images, (Image.Image, np.ndarray)) else list(images)
         data = {"pixel_values": torch.stack([self.square(image, self.image_size) for image in batch]),
                 "high_res_pixel_values": torch.stack([self.square(image, self.high_res_image_size) for image in batch])}

@@ -236,7 +236,8 @@ class CrossAttnVLMForConditionalGeneration(CrossAttnVLMPreTrainedModel, Generati
 
     @classmethod
     def from_parts(cls, lm: str, vision: str, high_res_vision: str, **kwargs: Any) -> CrossAttnVLMForConditionalGeneration:
-        """Compose pretrained LM / low-res / high-res checkpoints (hub ids or local paths); see `parts`."""
+        """Compose pretrained LM / low-res / high-res checkpoints (hub ids or local paths); see `parts`.
+        `image_size=` / `high_res_image_size=` run an encoder at another size (position embeddings resized)."""
         return compose_from_parts(cls, lm=lm, vision=vision, high_res_vision=high_res_vision, **kwargs)
 
     def forward(

@@ -5,7 +5,8 @@ directories), builds the VLM config from their configs and copies their weights 
 projector, the high-res norm and the cross-attention blocks start fresh (and with the default
 zero gate the LM's outputs are unchanged at start). An encoder can be run at another input size
 than it was trained at (a 384-px SigLIP as a 1120-px high-res encoder): its position embeddings
-are interpolated on the patch grid, as ViT fine-tuning at a higher resolution does. `freeze` selects what trains in each stage.
+are interpolated on the patch grid, as ViT fine-tuning at a higher resolution does.
+`freeze` selects what trains in each stage.
 This module must not define model layers or training loops.
 """
 
@@ -81,8 +82,8 @@ def _resize_position_embeddings(encoder: PreTrainedModel, image_size: int | None
     if image_size is None or image_size == config.image_size:
         return encoder
     if image_size % config.patch_size:
-        raise ValueError(f"image size {image_size} is not a multiple of the encoder's {config.patch_size}-px patches; "
-                         f"use e.g. {image_size // config.patch_size * config.patch_size}.")
+        raise ValueError(f"image size {image_size} is not a multiple of the encoder's {config.patch_size}-px "
+                         f"patches; use e.g. {image_size // config.patch_size * config.patch_size}.")
     state = encoder.state_dict()
     key = next(k for k in state if k.endswith("embeddings.position_embedding.weight"))
     table = state[key]

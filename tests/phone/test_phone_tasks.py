@@ -7,10 +7,10 @@ import re
 import pytest
 
 from coachgym.agents.scripted import RandomAgent, ScriptedAgent
+from coachgym.envs.core import TaskSuite
 from coachgym.envs.phone import PhoneEnv
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.expert import PhoneExpert
-from coachgym.envs.core import TaskSuite
 from coachgym.envs.phone.world import build_state
 from coachgym.envs.registry import load_suite
 from coachgym.trajectories.rollout import run_episode
@@ -99,7 +99,8 @@ def test_gui_families_need_the_screenshot_and_hold_out_layouts():
 
     suite = gui_suite(train_layouts=6, test_layouts=3)
     assert {t.tags[1] for t in suite.tasks} == set(FAMILIES) and len(FAMILIES) >= 3
-    layouts = {split: {t.setup["world"]["layout_seed"] for t in suite.split(split).tasks} for split in ("train", "test")}
+    layouts = {split: {t.setup["world"]["layout_seed"] for t in suite.split(split).tasks}
+               for split in ("train", "test")}
     assert layouts["train"].isdisjoint(layouts["test"]) and min(layouts["test"]) >= TEST_LAYOUT_BASE
     points: dict[str, set] = {}
     for task in suite.tasks:  # the same target sits at different points on different layouts
