@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -106,10 +106,12 @@ class ActionSet:
         self._bare = re.compile(rf"(?:^|[Aa]ction\s*:)[ \t>`*]*({names})[ \t`*.]*$", re.MULTILINE)
 
     # ----------------------------------------------------------------- prompt side
-    def describe(self) -> str:
-        """The action section of a prompt: one entry per action, derived from the specs."""
+    def describe(self, only: Collection[str] | None = None) -> str:
+        """The action section of a prompt: one entry per action (or per action in `only`), derived from the specs."""
         lines = []
         for spec in self.specs.values():
+            if only is not None and spec.name not in only:
+                continue
             lines.append(f"- {spec.signature()}: {spec.doc}")
             for arg in spec.args:
                 if arg.doc:

@@ -89,10 +89,12 @@ def build_vlm_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrain
 
 
 def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers: int = 2, image_size: int = 28,
-              high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0) -> tuple[Any, Any]:
+              high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0,
+              **config_overrides: Any) -> tuple[Any, Any]:
     """A random CrossAttnVLM (Qwen2 LM, SigLIP-style encoders with 14 px patches, cross-attention
     in every layer, active from the start) and its processor, for a `build_vlm_tokenizer` tokenizer.
-    Models built with the same tokenizer and `image_size` can distil into each other."""
+    Models built with the same tokenizer and `image_size` can distil into each other.
+    `config_overrides` go to `CrossAttnVLMConfig` (e.g. `cross_attn_layers=[]` for low-res only)."""
     import torch
 
     from coachgym.vision import CrossAttnVLMConfig, CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor
@@ -103,7 +105,7 @@ def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers:
         text_config=tiny_text_config(len(tokenizer), "qwen2", hidden_size, layers),
         vision_config=tiny_vision_config(image_size, hidden_size=vision_hidden_size),
         high_res_vision_config=tiny_vision_config(high_res_image_size, hidden_size=vision_hidden_size),
-        cross_attn_hidden_size=32, cross_attn_num_heads=4, cross_attn_gate_init=1.0,
+        **({"cross_attn_hidden_size": 32, "cross_attn_num_heads": 4, "cross_attn_gate_init": 1.0} | config_overrides),
         image_token_id=tokenizer.convert_tokens_to_ids(IMAGE), pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )

@@ -111,6 +111,15 @@ class PhoneEnv(AgentEnv):
             info["ui_elements"] = self.ui_elements()
         return info
 
+    def prompt_info(self) -> dict[str, str]:
+        """For a screen-only GUI task, a prompt that says only what such a task needs: tap by 0-999
+        coordinates, then report (the env still accepts every action)."""
+        info = super().prompt_info()
+        if self.screen_only:
+            info["doc"] = f"A phone screen. Find the target on the screenshot and tap it; x/y are {self._unit}."
+            info["actions"] = self.actions.describe(only=("click", "status"))
+        return info
+
     def render(self) -> Any:
         if self.render_mode == "rgb_array":
             return self._screenshot()
@@ -134,9 +143,7 @@ class PhoneEnv(AgentEnv):
     def _describe(self, feedback: str) -> str:
         device = self._live_device()
         screen = device.screen()
-        unit = {"normalized": "0-999 normalized", "pixels": "screenshot pixels"}[self.coordinates]
-        if self.action_dialect == "androidworld":
-            unit = f"device pixels ({LOGICAL_W}x{LOGICAL_H})"
+        unit = self._unit
         lines = [feedback, f"Screen: {screen.title}"]
         if device.toast:
             lines.append(f"Toast: {device.toast}")
@@ -149,6 +156,12 @@ class PhoneEnv(AgentEnv):
         lines.append("UI elements:")
         lines.append(format_elements(self.ui_elements()))
         return "\n".join(lines)
+
+    @property
+    def _unit(self) -> str:
+        if self.action_dialect == "androidworld":
+            return f"device pixels ({LOGICAL_W}x{LOGICAL_H})"
+        return "0-999 normalized" if self.coordinates == "normalized" else "screenshot pixels"
 
     def _pixel(self, x: float, y: float) -> tuple[float, float]:
         """Action coordinates -> screenshot pixels, rejecting points off the screen."""
