@@ -9,7 +9,7 @@ tasks use disjoint layout seeds, so a model is scored on layouts it never traine
 * `open-app`: tap an app icon on the shuffled launcher (big coloured icons: a low-res view suffices);
 * `open-note`: tap a note in the shuffled Notes list (a row of text);
 * `open-product`: tap a product in the shuffled Shop list, rows of small text that differ only in
-  words (in the quickstart's 56 px low-res view a row is 5 px tall and its letters under 2 px:
+  words (in a 56 px low-res view a row is 5 px tall and its letters under 2 px:
   the detail-needing family).
 
 The expert's plan carries the target's point (`["tap_at", label, x, y]`), computed here from the
