@@ -4,8 +4,8 @@ A long episode outgrows any context window. The policy here is deliberately simp
 determined by what a trajectory stores, so training can rebuild the exact chat a model saw at
 any step (`coachgym.trajectories.convert.step_messages`) without re-tokenizing sampled text:
 
-- the system prompt, the first user turn (it holds the task) and the newest observation are
-  always kept; every assistant turn (the model's own output) is kept;
+- the system prompt, the prompt builder's fixed turns (`preamble`), the first user turn (it
+  holds the task) and the newest observation are always kept; every assistant turn (the model's own output) is kept;
 - when the chat does not fit, the oldest other observations are replaced by `ELIDED` one by one;
 - only the newest observation carries its screenshot (older images are dropped);
 - if it still does not fit, `ContextLimitExceeded` ends the episode as `context_limit`.
@@ -34,9 +34,12 @@ def user_message(text: str, image_step: int | None) -> dict[str, Any]:
 
 
 def render(system: str | None, observations: list[str], actions: list[str], context: list[int] | None,
-           image: bool) -> Messages:
-    """Messages for the step after `actions`: observations[j] is elided unless j is in `context`."""
+           image: bool, preamble: Messages = ()) -> Messages:
+    """Messages for the step after `actions`: observations[j] is elided unless j is in `context`.
+    `preamble` holds fixed turns (an instruction and its answer, one-shot examples) that follow the
+    system prompt and are never elided."""
     messages: Messages = [{"role": "system", "content": system}] if system is not None else []
+    messages += preamble
     last = len(observations) - 1
     for index, observation in enumerate(observations):
         kept = context is None or index in context or index in (0, last)
@@ -49,8 +52,9 @@ def render(system: str | None, observations: list[str], actions: list[str], cont
 class History:
     """The growing chat of one episode."""
 
-    def __init__(self, system: str | None):
+    def __init__(self, system: str | None, preamble: Messages = ()):
         self.system = system
+        self.preamble = list(preamble)
         self.observations: list[str] = []
         self.actions: list[str] = []
         self.image = False
@@ -67,7 +71,7 @@ class History:
     def fit(self, count_tokens: Callable[[Messages], int] | None, budget: int | None) -> tuple[Messages, list[int] | None]:
         """The messages to send now and the kept-steps list (None when nothing was elided)."""
         context: list[int] | None = None
-        messages = render(self.system, self.observations, self.actions, None, self.image)
+        messages = render(self.system, self.observations, self.actions, None, self.image, self.preamble)
         if budget is None or count_tokens is None:
             return messages, None
         droppable = list(range(1, len(self.observations) - 1))
@@ -79,5 +83,5 @@ class History:
                 )
             droppable.pop(0)
             context = [i for i in range(len(self.observations) - 1) if i == 0 or i in droppable]
-            messages = render(self.system, self.observations, self.actions, context, self.image)
+            messages = render(self.system, self.observations, self.actions, context, self.image, self.preamble)
         return messages, context

@@ -49,6 +49,9 @@ def eval_command(
                                                 "--agent is then the name results are recorded under."),
     protocol: str = typer.Option("coachgym", help="Episode protocol for envs that offer one (shell): coachgym or "
                                  "agentbench-v0.2 (see docs/benchmarks.md)."),
+    agentbench_src: Optional[Path] = typer.Option(None, help="With --protocol agentbench-v0.2: an AgentBench v0.2 "
+                                                  "checkout whose own prompts the shell and database agents see, "
+                                                  "laid out as v0.2 does (read, never run)."),
 ) -> None:
     """Evaluate an agent on a benchmark; writes results.json, report.md and report.html into --out.
     Fails (exit 2) after writing them when more than 10% of the episodes ended in errors."""
@@ -60,7 +63,7 @@ def eval_command(
 
     config = EvalConfig(suite=suite, agent=agent, out=out, workers=workers, resume=resume, timeout_s=timeout,
                         repeats=repeats, base_seed=seed, limit=limit, components=_csv(components),
-                        agent_factory=agent_factory, protocol=protocol)
+                        agent_factory=agent_factory, protocol=protocol, agentbench_src=agentbench_src)
     manifest, _ = prepare(config)
     bar = tqdm(total=len(manifest.plan), desc=f"eval {agent}", unit="ep", dynamic_ncols=True)
     try:

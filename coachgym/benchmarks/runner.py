@@ -20,7 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from coachgym.agents.prompts import agentbench_v02_builders
 
 from coachgym.benchmarks.metrics import RunMetrics, compute_metrics
 from coachgym.benchmarks.records import ComponentStatus, EpisodeResult
@@ -50,6 +52,17 @@ class EvalConfig(StrictModel):
     protocol: Literal["coachgym", "agentbench-v0.2"] = Field(
         default="coachgym", description="Episode protocol for the components whose env offers one (shell): "
         "`agentbench-v0.2` follows AgentBench v0.2 where coachgym's default differs (docs/benchmarks.md).")
+    agentbench_src: Path | None = Field(
+        default=None, description="An AgentBench v0.2 checkout whose own instruction prompts (and OS one-shot "
+        "example) the shell and database agents then see, laid out as v0.2 does; read with `ast`, never run. "
+        "Only with protocol `agentbench-v0.2`; without it that protocol keeps coachgym's prompts.")
+
+    @model_validator(mode="after")
+    def _source_needs_protocol(self) -> EvalConfig:
+        if self.agentbench_src is not None and self.protocol != "agentbench-v0.2":
+            raise ValueError("--agentbench-src reproduces AgentBench v0.2's prompts; use it with "
+                             "--protocol agentbench-v0.2.")
+        return self
 
 
 class RunManifest(BaseModel):
@@ -119,8 +132,11 @@ def run_eval(config: EvalConfig, on_episode: Callable[[EpisodeResult], None] | N
     finished = {name: store.finished_keys() for name, store in stores.items()}
     todo = [e for e in manifest.plan if (e[1], e[2], config.agent) not in finished[e[0]]]
     suites = {c.name: c.task_suite() for c in loaded if c.unavailable is None}
+    prompts = (agentbench_v02_builders(config.agentbench_src, {s.env for s in suites.values()})
+               if config.agentbench_src is not None else None)
     for component, trajectory in play(todo, suites, config.agent, config.workers, config.timeout_s, config.out,
-                                    agent_factory=config.agent_factory, protocol=config.protocol):
+                                    agent_factory=config.agent_factory, protocol=config.protocol,
+                                    prompts=prompts):
         stores[component].append(trajectory)
         if on_episode is not None:
             on_episode(EpisodeResult.from_trajectory(component, trajectory))

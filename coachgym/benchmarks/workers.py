@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from coachgym.agents.prompts import PromptBuilder
 from coachgym.agents.registry import make_agent
 from coachgym.envs.core import Outcome, TaskSuite
 from coachgym.envs.registry import env_class, make
@@ -43,13 +44,15 @@ def play(
     store_root: Path,
     agent_factory: str | None = None,
     protocol: str = "coachgym",
+    prompts: dict[str, PromptBuilder] | None = None,
 ) -> Iterator[tuple[str, Trajectory]]:
     """Play `episodes` on `workers` processes; yield (component, trajectory) as each finishes.
 
     An episode that runs past `timeout_s` yields a `task_limit_reached` record and one whose
     worker dies yields an `env_error` record, so every planned episode yields exactly once.
+    `prompts` (env -> builder) replaces the agent's own prompt format for those envs.
     """
-    factory = partial(BenchPlayer, suites, agent, agent_factory, Path(store_root), protocol)
+    factory = partial(BenchPlayer, suites, agent, agent_factory, Path(store_root), protocol, prompts or {})
     for (component, task_id, seed), result in play_on_processes(factory, episodes, workers, timeout_s):
         if isinstance(result, EpisodeFailure):
             result = failed_trajectory(task_id, seed, suites[component].env, agent, result)
@@ -60,13 +63,14 @@ class BenchPlayer:
     """One worker's agent, and its envs (one per component, built on first use and kept)."""
 
     def __init__(self, suites: dict[str, TaskSuite], agent_spec: str, agent_factory: str | None, store_root: Path,
-                 protocol: str):
+                 protocol: str, prompts: dict[str, PromptBuilder]):
         try:
             self.agent = _make_agent(agent_spec, agent_factory)
         except Exception as error:  # noqa: BLE001 - the parent stops the run with this message
             raise AgentStartError(f"Agent {agent_spec!r} could not be created: {type(error).__name__}: {error}") \
                 from None
-        self.suites, self.store_root, self.protocol = suites, store_root, protocol
+        self.suites, self.store_root, self.protocol, self.prompts = suites, store_root, protocol, prompts
+        self.own_prompts = getattr(self.agent, "fixed_prompts", None)
         self.envs: dict[str, Any] = {}
 
     def play(self, component: str, task_id: str, seed: int) -> Trajectory:
@@ -76,6 +80,8 @@ class BenchPlayer:
         try:
             if component not in self.envs:
                 self.envs[component] = make(suite.env, suite=suite, **env_options(suite.env, self.protocol))
+            if self.prompts and hasattr(self.agent, "fixed_prompts"):  # agents that build prompts take these
+                self.agent.fixed_prompts = self.prompts.get(suite.env, self.own_prompts)
             return run_episode(self.envs[component], self.agent, task_id, seed,
                                store=TrajectoryStore(self.store_root / component))
         except Exception as error:  # noqa: BLE001 - recorded so the report shows it and the run goes on
