@@ -182,14 +182,15 @@ def _answer(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tupl
     return (f"answer: {problem}" if problem else None), set()
 
 
-def _opened(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> str | None:
-    """The screen `spec["screen"]` ('App/page/arg') was opened during the episode, and no other first."""
+def _opened(spec: dict[str, Any], before: PhoneState, after: PhoneState) -> tuple[str | None, set[str]]:
+    """The screen `spec["screen"]` ('App/page/arg') was opened during the episode, and no other first.
+    Opening a screen changes no app data, so it covers nothing in the collateral-change diff."""
     new = after.opened[len(before.opened):]
     if spec["screen"] not in new:
-        return f"{spec['screen']} was not opened (opened: {new or 'nothing'})"
+        return f"{spec['screen']} was not opened (opened: {new or 'nothing'})", set()
     if spec.get("first") and new[0] != spec["screen"]:
-        return f"{new[0]} was opened before {spec['screen']}"
-    return None
+        return f"{new[0]} was opened before {spec['screen']}", set()
+    return None, set()
 
 
 CHECKS: dict[str, Check] = {

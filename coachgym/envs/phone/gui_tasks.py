@@ -58,7 +58,7 @@ def _visible_targets(family: str, layout_seed: int) -> list[tuple[str, str, tupl
     device = Device(build_state({"layout_seed": layout_seed}, seed=0))
     if start_app:
         device.launch(start_app)
-    drawn = {e["text"]: e["bounds"] for e in device.screen().describe(Scale.for_height(1120), normalized=True)
+    drawn = {e["text"]: e["bounds"] for e in device.screen().describe(Scale.for_height(1120), units="normalized")
              if e["is_clickable"]}
     return [(label, screen, box_center(drawn[label])) for label, screen in candidates(device) if label in drawn]
 
