@@ -11,6 +11,12 @@ and its MySQL driver (mysql-connector-python 8.0.33, C extension), read and meas
   with "Commands out of sync" (measured against MariaDB with that driver), and the reconnect before
   the next statement rolled back what the block changed, except what a COMMIT or a DDL statement
   in it had committed. `run_block` reproduces exactly that;
+- observations are `str()` of the driver's row list, so its Python values show as reprs
+  (`[(Decimal('0.3333'),)]`, `datetime.date(2020, 1, 1)`): the backend keeps the driver's values
+  (`native_values`), which PyMySQL and psycopg type as mysql-connector did for DECIMAL/NUMERIC and
+  DATE; SQLite has no such types, so there they stay int/float/str. A server error reads as
+  mysql-connector's `str(error)`, `1054 (42S22): Unknown column ...` (`error_text`; PyMySQL reads
+  the code and SQLSTATE from the same error packet);
 - the answer check (`answer_matches`) is v0.2's, stricter than AgentBench main's
   (`evaluate.answers_match`): the answer text is read as a Python literal and turned into a list
   (else it is one text); one value each -> equal as floats, else as exact values; otherwise the two
@@ -95,6 +101,16 @@ def answer_matches(text: str | None, label: list[Any]) -> bool:
         return False
 
 
+def error_text(error: QueryError) -> str:
+    """A failed statement as v0.2 showed it: `str()` of mysql-connector's error, `1054 (42S22): ...`.
+    Errors that carry no MySQL code (SQLite, PostgreSQL, the env's own limits) keep their text."""
+    if error.code is None:
+        return error.message
+    if error.sqlstate:
+        return f"{error.code} ({error.sqlstate}): {error.reason}"
+    return f"{error.code}: {error.reason}"
+
+
 def _first_word(statement: str) -> str:
     return statement.split(None, 1)[0].upper().rstrip("(") if statement.strip() else ""
 
@@ -117,7 +133,7 @@ def run_block(db: DatabaseBackend, statements: list[str]) -> QueryResult | str:
                 db.execute(statement)
             except QueryError as error:
                 if index == 0:
-                    return error.message
+                    return error_text(error)
                 break
             if word in _DDL:
                 db.restart_transaction(keep=True)

@@ -97,6 +97,7 @@ class DatabaseEnv(AgentEnv):
         self.backend_kind = backend_kind(backend)
         self.limits = Limits.model_validate(limits) if isinstance(limits, dict) else (limits or Limits())
         self.db = make_backend(self.backend_kind, server_url, self.limits)
+        self.db.native_values = protocol == "agentbench-v0.2"  # v0.2 showed the driver's reprs
         self.observation_chars = observation_chars
         self.show_row_counts = show_row_counts
         self.answer: list[Any] | str | None = None  # v0.2 keeps the raw `Final Answer:` text
@@ -152,7 +153,7 @@ class DatabaseEnv(AgentEnv):
         except sqltext.MySQLSyntaxError as error:
             return StepResult(text=str(error))
         except QueryError as error:
-            return StepResult(text=error.message)
+            return StepResult(text=agentbench.error_text(error))
         return StepResult(text=result if isinstance(result, str) else render_result(result, self.observation_chars))
 
     def _evaluate(self) -> Evaluation:

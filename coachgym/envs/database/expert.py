@@ -2,7 +2,7 @@
 
 It may read the task's privileged `setup["solution_sql"]` (the built-in tasks' gold statements,
 DBBench's `sql.query` or `label`), but it acts only through action text a model could write,
-and reads the answer back from the observation (with `ast.literal_eval`, never `eval`). For
+and reads the answer back from the observation (with `render.read_result`, never `eval`). For
 DBBench tasks it writes DBBench's own format (`Action: Operation` / `Final Answer:`) so the
 collected trajectories are AgentBench-style training data.
 
@@ -15,12 +15,12 @@ DBBench's label for "no value"; an error is answered with nothing.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any
 
 from coachgym.envs.core import Expert, Task
+from coachgym.envs.database.render import read_result
 from coachgym.envs.database.vocabulary import DATABASE_ACTIONS
 
 # Quoted parts ('..', "..", `..`, [..]) are never touched; only the text between them is.
@@ -70,7 +70,7 @@ class DatabaseExpert(Expert):
     def _values(text: str) -> list[Any]:
         """The cells of the last result shown, row by row; [] when it was an error."""
         try:
-            rows = ast.literal_eval(text.split("\n[")[0].strip())
+            rows = read_result(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return []
         if not isinstance(rows, list):

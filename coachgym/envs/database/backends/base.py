@@ -26,11 +26,15 @@ from coachgym.envs.database.schema import Table, plain_row
 
 
 class QueryError(Exception):
-    """The database rejected or stopped a statement; `message` is what the agent is shown."""
+    """The database rejected or stopped a statement; `message` is what the agent is shown.
 
-    def __init__(self, message: str):
+    A MariaDB/MySQL server error also keeps its parts (`code`, `sqlstate`, `reason`), so a protocol
+    can word it as another driver did (AgentBench v0.2's `1054 (42S22): ...`)."""
+
+    def __init__(self, message: str, code: int | None = None, sqlstate: str | None = None, reason: str = ""):
         super().__init__(message)
         self.message = message
+        self.code, self.sqlstate, self.reason = code, sqlstate, reason
 
 
 class BackendUnavailable(RuntimeError):
@@ -64,6 +68,9 @@ class DatabaseBackend(ABC):
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or Limits()
         self._holding = False  # inside `transaction()`: statements are not committed one by one
+        # Agent results keep the driver's Python values (Decimal, datetime.date) instead of `plain`
+        # ones: AgentBench v0.2 showed their reprs (`Decimal('0.3333')`). Evaluator reads stay plain.
+        self.native_values = False
 
     @abstractmethod
     def version(self) -> str:
@@ -126,7 +133,7 @@ class DatabaseBackend(ABC):
 
     def _take_result(self, rows: Iterable[Sequence[Any]], deadline: float) -> tuple[list[tuple], str]:
         """An agent statement's rows within `max_rows` and `max_result_bytes`; see `take_rows`."""
-        return take_rows(rows, self.limits.max_rows, self.limits.max_result_bytes, deadline)
+        return take_rows(rows, self.limits.max_rows, self.limits.max_result_bytes, deadline, self.native_values)
 
     def _take_table(self, table: str, rows: Iterable[Sequence[Any]], deadline: float) -> list[tuple]:
         """A whole table for the evaluator, or LookupError when it exceeds `max_db_mb` or the deadline."""
@@ -142,20 +149,21 @@ def _size(value: Any) -> int:
 
 
 def take_rows(
-    rows: Iterable[Sequence[Any]], max_rows: int | None, max_bytes: int, deadline: float
+    rows: Iterable[Sequence[Any]], max_rows: int | None, max_bytes: int, deadline: float, native: bool = False
 ) -> tuple[list[tuple], str]:
     """Plain rows pulled one at a time until a limit is reached, and why the rest were left out.
 
     The caller passes a lazy iterator (an unbuffered cursor) and stops the statement when the
     reason is not empty, so rows past the limits are never fetched into memory. A first row that
     alone exceeds `max_bytes` is kept with its texts cut, so the agent still sees its start.
+    With `native` the rows keep the driver's values instead of `plain` ones.
     """
     taken: list[tuple] = []
     used = 0
     for raw in rows:
         if max_rows is not None and len(taken) >= max_rows:
             return taken, f"only the first {max_rows} rows are shown"
-        row = plain_row(raw)
+        row = tuple(raw) if native else plain_row(raw)
         used += sum(map(_size, row))
         if used > max_bytes:
             if not taken:

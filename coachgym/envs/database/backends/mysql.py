@@ -138,7 +138,7 @@ class MySQLBackend(DatabaseBackend):
         except pymysql.MySQLError as error:
             if watchdog.fired or (error.args and error.args[0] in _TIMEOUTS):
                 raise QueryError(timeout_message(self.limits.statement_timeout_s)) from None
-            raise QueryError(_message(error)) from None
+            raise _query_error(error) from None
         except (pymysql.err.InterfaceError, ValueError, UnicodeError) as error:
             raise QueryError(f"Error: {error}") from None
 
@@ -239,6 +239,15 @@ class MySQLBackend(DatabaseBackend):
             if self._admin is not None and self._admin.open:
                 self._admin.close()
             self._admin = None
+
+
+def _query_error(error: pymysql.MySQLError) -> QueryError:
+    """The server's error for the agent, with its code and SQLSTATE (PyMySQL reads both from the
+    error packet) kept apart for protocols that word it differently."""
+    if len(error.args) >= 2:
+        return QueryError(_message(error), code=error.args[0], sqlstate=getattr(error, "sqlstate", None),
+                          reason=error.args[1])
+    return QueryError(_message(error))
 
 
 def _message(error: Exception) -> str:
