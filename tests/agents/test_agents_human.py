@@ -44,7 +44,7 @@ def test_agents_human_page_controls_derive_from_the_vocabulary():
     phone, browser = env_class("phone").actions, env_class("browser").actions
     assert [m["label"] for m in pointer_modes(phone)] == ["click", "long_press", "double_tap", "swipe up",
                                                           "swipe down", "swipe left", "swipe right"]
-    assert [m["label"] for m in pointer_modes(browser)] == ["click_xy"]
+    assert [m["label"] for m in pointer_modes(browser)] == ["click_xy", "mouse_move", "mouse_down", "mouse_up"]
     assert typing_spec(phone).name == "input_text" and typing_spec(browser) is None
     labels = {b["label"] for b in button_actions(phone)}
     assert {"status complete", "navigate_back", "scroll down"} <= labels

@@ -910,7 +910,9 @@ def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) 
 
 @pytest.mark.slow
 def test_reward_parity_with_the_reference_env(page_limited_env, reference):
-    """Same seed, same steps (mirrored as coordinates and keys): same raw reward and done flag after every step."""
+    """Same seed, same steps (mirrored as coordinates and keys): same raw reward and done flag after every step.
+    A mismatching plan is played once more and counts only if it mismatches again, since the reference
+    env's own Selenium clicks occasionally fail to land (its log says "Clicking N failed")."""
     mirrored, skipped, mismatches = [], [], {}
     for task in sorted(POLICIES):
         for kind, plan in (("right", POLICIES[task]), ("wrong", _wrong_plan)):
@@ -920,6 +922,8 @@ def test_reward_parity_with_the_reference_env(page_limited_env, reference):
                 skipped.append((task, kind, str(error)[:60]))
                 continue
             mirrored.append((task, kind))
+            if found:  # the reference's Selenium clicks sometimes miss ("Clicking N failed"); a real
+                found = _mirror(page_limited_env, reference, task, SEEDS[0], plan)  # mismatch repeats
             if found:
                 mismatches[(task, kind)] = found
     tasks = {task for task, _ in mirrored}
