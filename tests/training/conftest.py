@@ -52,8 +52,6 @@ def _seed():
     torch.manual_seed(0)
 
 
-
-
 @pytest.fixture(scope="session")
 def screen_suite(tmp_path_factory):
     """The small guess suite with a 32-pixel screenshot in every observation (for VLM students)."""

@@ -30,7 +30,7 @@ import numpy as np
 from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, ParsedAction, invalid_format
 from coachgym.envs.phone.actions import DIRECTIONS, android_world_json
 from coachgym.envs.phone.device import Device
-from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Node, Scale
+from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Scale
 
 ACTION_TYPES = ("click", "double_tap", "scroll", "swipe", "input_text", "navigate_home", "navigate_back",
                 "keyboard_enter", "open_app", "status", "wait", "long_press", "answer", "unknown")
@@ -186,23 +186,9 @@ def _target(device: Device, args: dict[str, Any], verb: str) -> tuple[int, int]:
     return x, y
 
 
-def _touch(device: Device, x: int, y: int) -> tuple[Node | None, float]:
-    node = device.hit(DEVICE, x, y)
-    return node, (DEVICE.to_logical_x(x, node.bounds) if node is not None else 0.5)
-
-
 def _tap(device: Device, verb: str, x: int, y: int) -> str:
-    node, fraction = _touch(device, x, y)
-    if node is None:
-        return f"Touched device pixel ({x}, {y}); nothing interactive is there."
-    if verb == "long_press":
-        return device.long_press(node)
-    feedback = device.tap(node, fraction)
-    if verb == "double_tap":
-        device.changed()
-        node, fraction = _touch(device, x, y)
-        feedback += " " + (device.tap(node, fraction) if node else "The second tap hit nothing.")
-    return feedback
+    feedback = device.press_at(DEVICE, verb, x, y)
+    return feedback or f"Touched device pixel ({x}, {y}); nothing interactive is there."
 
 
 def _input_text(device: Device, args: dict[str, Any]) -> str:

@@ -30,7 +30,8 @@ HOME_STYLES = {"bg", "wallpaper", "home_clock", "home_date", "appicon", "dock", 
 
 
 class Device:
-    """One phone (the `host.PhoneHost` its apps and system screens use). `screen()` is rebuilt lazily after every change, and is what is drawn and hit."""
+    """One phone (the `host.PhoneHost` its apps and system screens use). `screen()` is rebuilt
+    lazily after every change, and is what is drawn and hit."""
 
     def __init__(self, state: PhoneState):
         self.state = state
@@ -167,6 +168,22 @@ class Device:
             return "Tapped a non-interactive element; nothing happened."
         node.on_tap()
         return f"Tapped {_label(node)}."
+
+    def press_at(self, scale: Scale, verb: str, x: float, y: float) -> str | None:
+        """Click, double_tap or long_press at (x, y) in `scale`'s pixels, as both action dialects
+        touch the screen; None when nothing interactive is there (each dialect words that itself)."""
+        node = self.hit(scale, x, y)
+        if node is None:
+            return None
+        if verb == "long_press":
+            return self.long_press(node)
+        feedback = self.tap(node, scale.to_logical_x(x, node.bounds))
+        if verb == "double_tap":
+            self.changed()
+            node = self.hit(scale, x, y)
+            feedback += " " + (self.tap(node, scale.to_logical_x(x, node.bounds)) if node
+                               else "The second tap hit nothing.")
+        return feedback
 
     def long_press(self, node: Node) -> str:
         if node.on_long is None:

@@ -22,7 +22,7 @@ from coachgym.envs.phone.device import Device
 from coachgym.envs.phone.evaluate import evaluate
 from coachgym.envs.phone.render import Renderer
 from coachgym.envs.phone.state import PhoneState
-from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Node, Scale, box_center, format_elements
+from coachgym.envs.phone.ui import LOGICAL_H, LOGICAL_W, Scale, box_center, format_elements
 from coachgym.envs.phone.world import build_state
 
 
@@ -180,29 +180,16 @@ class PhoneEnv(AgentEnv):
         centre = target_point(args, boxes, verb)
         return centre if centre is not None else self._pixel(args["x"], args["y"])
 
-    def _touch(self, x: float, y: float) -> tuple[Node | None, float]:
-        node = self._live_device().hit(self.scale, x, y)
-        return node, (self.scale.to_logical_x(x, node.bounds) if node is not None else 0.5)
-
     def _dispatch(self, device: Device, action: ParsedAction) -> str:
         args, name = action.args, action.name
         if name in ("click", "double_tap", "long_press"):
             x, y = self._point(args, name)
-            node, fraction = self._touch(x, y)
-            if node is None:
-                return f"Touched ({round(x)}, {round(y)}); nothing interactive is there."
-            if name == "long_press":
-                return device.long_press(node)
-            feedback = device.tap(node, fraction)
-            if name == "double_tap":
-                device.changed()
-                node, fraction = self._touch(x, y)
-                feedback += " " + (device.tap(node, fraction) if node else "The second tap hit nothing.")
-            return feedback
+            feedback = device.press_at(self.scale, name, x, y)
+            return feedback or f"Touched ({round(x)}, {round(y)}); nothing interactive is there."
         if name == "input_text":
             node = None
             if args.get("index") is not None:
-                node, _ = self._touch(*self._point(args, name))
+                node = device.hit(self.scale, *self._point(args, name))
                 if node is None:
                     raise ActionError(f"Element {args['index']} is not a text field; pick one marked 'editable'.")
             return device.type_text(args["text"], node, bool(args.get("clear_text")))

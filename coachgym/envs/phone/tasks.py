@@ -1,4 +1,6 @@
-"""The first 62 built-in phone tasks over six apps and the plan helpers (more in `tasks_more.py`; `suite.py` joins them).
+"""The first 62 built-in phone tasks over six apps, and the plan helpers.
+
+More tasks are in `tasks_more.py`; `suite.py` joins both into the suite.
 
 Each task has a natural-language goal, a state-based evaluator (see `evaluate.py`) and, in
 `setup["plan"]`, the high-level steps the scripted expert follows (it resolves them against the
