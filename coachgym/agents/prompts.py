@@ -42,7 +42,7 @@ class PromptBuilder:
         text = observation["text"]
         if "screenshot" in observation:
             height, width = observation["screenshot"].shape[:2]
-            text = f"[screenshot attached: {width}x{height} pixels; coordinates are in these pixels]\n{text}"
+            text = f"[screenshot attached: {width}x{height} pixels]\n{text}"
         if first:
             return f"Task: {observation['goal']}\n\n{text}"
         return text
