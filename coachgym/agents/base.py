@@ -12,6 +12,7 @@ This module defines the contract only; it must not import model code.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -58,6 +59,8 @@ class Agent(ABC):
     model: str | None = None
     #: The system prompt of the current episode, if the agent uses one.
     system_prompt: str | None = None
+    #: Fixed turns the current episode's chat holds between the system prompt and the first observation.
+    preamble: Sequence[dict[str, str]] = ()
 
     @abstractmethod
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:

@@ -73,7 +73,8 @@ class ChatAgent(Agent):
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
         self.prompts = self.fixed_prompts or prompt_builder(env_info["env"])
         self.system_prompt = self.prompts.system(env_info)
-        self.history = History(self.system_prompt, self.prompts.preamble(env_info))
+        self.preamble = self.prompts.preamble(env_info)
+        self.history = History(self.system_prompt, self.preamble)
 
     def prepare(self, observation: dict[str, Any]) -> tuple[ChatRequest, str, list[int] | None]:
         """Add the observation to the history and build the request for it (no model call)."""

@@ -28,6 +28,7 @@ class PromptedAgent(Agent):
     def start_episode(self, task: Task, env_info: dict[str, Any]) -> None:
         self.prompts = self.fixed_prompts or prompt_builder(env_info["env"])
         self.system_prompt = self.prompts.system(env_info)
+        self.preamble = self.prompts.preamble(env_info)
         self._first = True
 
     def _prompt(self, observation: dict[str, Any]) -> str:

@@ -40,7 +40,7 @@ def _divergence(win: Trajectory, loss: Trajectory) -> dict | None:
         if good.observation != bad.observation:
             return None  # the env answered differently to the same actions: no shared prompt
         if good.action != bad.action:
-            prompt = to_messages(win)[: (1 if win.system_prompt is not None else 0) + 2 * index + 1]
+            prompt = to_messages(win)[: (win.system_prompt is not None) + len(win.preamble) + 2 * index + 1]
             return {"prompt": prompt, "chosen": [{"role": "assistant", "content": good.action}],
                     "rejected": [{"role": "assistant", "content": bad.action}]}
     return None

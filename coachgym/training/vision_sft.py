@@ -29,6 +29,7 @@ def step_samples(trajectory: Trajectory, store_folder: Path) -> list[dict[str, A
     history: list[dict[str, Any]] = []
     if trajectory.system_prompt is not None:
         history.append({"role": "system", "content": trajectory.system_prompt})
+    history += trajectory.preamble
     samples = []
     for step in trajectory.steps:
         user: Any = step.observation

@@ -4,7 +4,8 @@ The exchange format is AgentInstruct's `conversations` rows (ShareGPT style: `fr
 `human` or `gpt`, `loss` marks the turns to learn), which AgentTuning, FastChat and TRL
 pipelines read. Conversion is lossless for every field that format carries, both ways:
 leading system turns <-> `system_prompt`; each human/gpt pair <-> one `Step`; a trailing human
-turn <-> `final_observation`. `to_dataset` makes the Hugging Face dataset TRL's `SFTTrainer`
+turn <-> `final_observation`. A trajectory's `preamble` turns are exported (untrained) after the
+system turns; the format cannot mark them, so they read back as untrained steps. `to_dataset` makes the Hugging Face dataset TRL's `SFTTrainer`
 reads as is, multimodal when the steps have screenshots.
 """
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 ROLES = {"system": "system", "human": "user", "gpt": "assistant"}
+SPEAKERS = {role: speaker for speaker, role in ROLES.items()}
 
 
 class Turn(NamedTuple):
@@ -34,6 +36,8 @@ def turns(trajectory: Trajectory) -> Iterator[Turn]:
     """The conversation turn by turn; every export format derives from this one ordering."""
     if trajectory.system_prompt is not None:
         yield Turn("system", trajectory.system_prompt, False, None)
+    for message in trajectory.preamble:
+        yield Turn(SPEAKERS[message["role"]], message["content"], False, None)
     for step in trajectory.steps:
         yield Turn("human", step.observation, False, step.image)
         yield Turn("gpt", step.action, step.train, None)
@@ -105,6 +109,7 @@ def step_messages(trajectory: Trajectory, index: int) -> Messages:
         [s.action for s in steps[:-1]],
         steps[-1].context,
         steps[-1].image is not None,
+        trajectory.preamble,
     )
 
 

@@ -43,6 +43,10 @@ class Trajectory(BaseModel):
     seed: int = 0
     goal: str = ""
     system_prompt: str | None = None
+    preamble: list[dict[str, str]] = Field(
+        default=[], description="Fixed chat turns (`role`/`content`) the agent was given after the system prompt "
+        "and before the first observation, e.g. AgentBench v0.2's instruction and one-shot turns.",
+    )
     steps: list[Step] = []
     final_observation: str | None = Field(default=None, description="What the env answered to the last action.")
     reward: float = 0.0

@@ -58,7 +58,7 @@ def run_episode(
         if raise_agent_errors:
             raise
         return _failed(trajectory, Outcome.AGENT_ERROR, error, "start_episode failed: ")
-    trajectory.system_prompt = agent.system_prompt
+    trajectory.system_prompt, trajectory.preamble = agent.system_prompt, list(agent.preamble)
     usage: dict[str, int] = {}
     while True:
         agent_started = time.perf_counter()

@@ -7,6 +7,7 @@ the test shows the strings come from the checkout and the turns follow v0.2's or
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,12 @@ from coachgym.benchmarks.runner import EvalConfig
 from coachgym.envs.core import Task
 from coachgym.envs.database.env import DatabaseEnv
 from coachgym.envs.shell.env import ShellEnv
+from coachgym.training.dpo import preference_pairs
+from coachgym.training.vision_sft import step_samples
+from coachgym.trajectories.convert import step_messages, to_messages
+from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.rollout import run_episode
+from coachgym.trajectories.store import TrajectoryStore
 
 V02 = "agentbench-v0.2"
 DBBENCH_SOURCE = '''
@@ -114,6 +120,38 @@ def test_os_turns_follow_v02_with_the_checkouts_one_shot(checkout):
         {"role": "assistant", "content": "EXAMPLE ANSWER"},
         {"role": "user", "content": "NEW LEAD|Print hi."},
     ]
+
+
+@pytest.mark.parametrize("env", ["database", "shell"])
+def test_a_stored_episode_rebuilds_the_chat_the_agent_sent_with_v02_turns(checkout, tmp_path, env):
+    builders = agentbench_v02_builders(checkout, {env})
+    if env == "database":
+        replies = ["Action: Operation\n```sql\nSELECT COUNT(*) FROM Teams\n```", "Action: Answer\nFinal Answer: [2]"]
+        agent, played, task_id = Scripted(replies, builders[env]), DatabaseEnv(task=TEAMS, protocol=V02), "teams"
+    else:
+        replies = ["Think: t\n\nAct: bash\n\n```bash\necho hi\n```", "Think: t\n\nAct: answer(hi)"]
+        agent, played, task_id = Scripted(replies, builders[env]), ShellEnv(task=HELLO, protocol=V02), "hello"
+    trajectory = play(played, agent, task_id)
+    store = TrajectoryStore(tmp_path / "store")
+    store.append(trajectory)
+    [stored] = list(store)
+    assert len(stored.steps) == len(agent.requests) == 2
+    for index, request in enumerate(agent.requests):
+        assert step_messages(stored, index) == request.messages
+    assert to_messages(stored)[: len(agent.requests[-1].messages)] == agent.requests[-1].messages
+    last = agent.requests[-1].messages + [{"role": "assistant", "content": replies[-1]}]
+    assert json.loads(step_samples(stored, tmp_path / "store")[-1]["conversation"]) == last
+    lost = stored.model_copy(deep=True, update={"id": "lost", "success": False})
+    lost.steps[-1].action = "a different last action"
+    [pair] = preference_pairs([stored, lost])
+    assert pair["prompt"] == agent.requests[-1].messages
+
+
+def test_a_trajectory_stored_before_preambles_rebuilds_as_before():
+    old = {"task_id": "t", "env": "shell", "agent": "scripted", "system_prompt": "S",
+           "steps": [{"index": 0, "observation": "O", "action": "A"}]}
+    assert step_messages(Trajectory.model_validate(old), 0) == [{"role": "system", "content": "S"},
+                                                                {"role": "user", "content": "O"}]
 
 
 def test_a_missing_or_changed_file_is_one_error_naming_it(checkout):
