@@ -38,7 +38,8 @@ BROWSER_SPECS = [
     ActionSpec(
         name="type",
         doc="Replace the text of an input with `text`: typed key by key up to 256 characters, longer text "
-        "is inserted at once. Either all of it lands or the field keeps its old value.",
+        "is inserted at once. Either all of it lands or the field keeps its old value (text over the "
+        "field's maxlength is refused).",
         args=[
             ELEMENT,
             ActionArg(name="text", type="str"),
