@@ -243,6 +243,22 @@ def test_dbbench_starts_a_local_mariadb_when_installed(monkeypatch):
         env.close()
 
 
+def test_an_env_closes_quietly_after_its_throwaway_server_stopped(monkeypatch):
+    """An eval worker ended by SIGTERM stops its local server before its envs close; the episode's
+    database went with the server, so closing must not raise (it printed a traceback per worker)."""
+    from coachgym.envs.database.servers import missing_reason, start_server
+
+    if missing_reason("mariadb"):
+        pytest.skip(missing_reason("mariadb"))
+    server = start_server("mariadb")
+    try:
+        env = _default_env(monkeypatch, COACHGYM_MYSQL_URL=server.url)
+        env.reset(seed=0)
+    finally:
+        server.stop()
+    env.close()
+
+
 def test_dbbench_falls_back_to_sqlite_with_a_warning_without_mariadb(monkeypatch):
     from coachgym.envs.database import servers
 

@@ -18,6 +18,7 @@ under the same limits; no FILE privilege, so even LOAD_FILE in the agent's SQL w
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Sequence
@@ -235,10 +236,19 @@ class MySQLBackend(DatabaseBackend):
         self._watchdog.stop()
         try:
             self.drop()
+        except (pymysql.OperationalError, BackendUnavailable):
+            if not self._server_removed():
+                raise
         finally:
             if self._admin is not None and self._admin.open:
                 self._admin.close()
             self._admin = None
+
+
+    def _server_removed(self) -> bool:
+        """A throwaway local server stopped before this env (an eval worker ended by SIGTERM runs the
+        server's cleanup before its envs close) took the episode's database with it: its socket is gone."""
+        return bool(self.settings.socket) and not os.path.exists(self.settings.socket)
 
 
 def _query_error(error: pymysql.MySQLError) -> QueryError:
