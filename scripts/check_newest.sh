@@ -17,5 +17,6 @@ echo "[newest] virtualenv $VENV; floating: $floating"
 "$VENV/bin/python" -m pip install -q -c "$constraints" --upgrade $floating
 "$VENV/bin/python" -m pip list 2>/dev/null | grep -iE "^($(echo $floating | tr ' _' '|-')) " | sed 's/^/[newest] /'
 "$VENV/bin/python" -m pip check
-if [ $# -eq 0 ]; then set -- tests/vision tests/agents tests/training; fi
+# slow ones included: the slow SFT run is the end-to-end proof that training still learns
+if [ $# -eq 0 ]; then set -- -m "slow or not slow" tests/vision tests/agents tests/training; fi
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -27,6 +27,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN_ELSEWHERE = {
     "bash scripts/setup.sh": ".ci/run",
     "python3 -m pytest -q": ".ci/run",
+    "python3 -m pytest -q -m slow": ".ci/run",
     "coachgym quickstart": ".ci/run",
     "coachgym quickstart --small": "tests/conftest.py",
 }
