@@ -38,8 +38,7 @@ BROWSER_SPECS = [
     ActionSpec(
         name="type",
         doc="Replace the text of an input with `text`: typed key by key up to 256 characters, longer text "
-        "is inserted at once. Either all of it lands or the field keeps its old value (text over the "
-        "field's maxlength is refused).",
+        "is inserted at once. Either all of it lands or the field keeps its old value.",
         args=[
             ELEMENT,
             ActionArg(name="text", type="str"),

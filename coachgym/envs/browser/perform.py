@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from playwright.sync_api import Locator, Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from coachgym.envs.actions import ActionError, ParsedAction
 from coachgym.envs.browser.observe import ID_ATTR, Snapshot
@@ -24,8 +23,6 @@ TYPE_KEYS_MAX = 256  # longer text is inserted at once: key by key it would take
 TYPE_MS_PER_KEY = 15  # time budget per typed key on top of the action timeout
 DRAG_STEPS = 8  # intermediate mouse moves, so drag libraries (jQuery UI, HTML5 DnD) see a real drag
 MAX_UPLOAD_CHARS = 1_000_000
-_EDITABLE = ("e => e.isContentEditable || (['INPUT', 'TEXTAREA'].includes(e.tagName) && !e.disabled && !e.readOnly "
-             "&& !['checkbox', 'radio', 'file'].includes(e.type))")
 _KEY_ALIASES = {"ctrl": "Control", "control": "Control", "cmd": "Meta", "command": "Meta", "meta": "Meta",
                 "alt": "Alt", "option": "Alt", "shift": "Shift", "esc": "Escape", "return": "Enter",
                 "del": "Delete", "space": " "}
@@ -145,48 +142,22 @@ class Performer:
     # ----------------------------------------------------------------- keyboard and forms
     def _type(self, id: str, text: str, enter: bool = False) -> None:
         element = self.locate(id)
-        limit = element.evaluate(f"e => ({_EDITABLE})(e) ? (e.maxLength ?? -1) : null")
-        if limit is None:
+        if not element.evaluate("e => e.isContentEditable || (['INPUT', 'TEXTAREA'].includes(e.tagName) && "
+                                "!e.disabled && !e.readOnly && !['checkbox', 'radio', 'file'].includes(e.type))"):
             raise ActionError(f"Element {id} is not a text field that can be edited; type into an enabled input, "
                               "textarea or editable element.")
-        if 0 <= limit < len(text):
-            raise ActionError(f"Element {id} takes at most {limit} characters (maxlength); the text has {len(text)}. "
-                              "Shorten it; the field was not changed.")
         before = element.evaluate("e => e.isContentEditable ? e.innerText : e.value")
-        try:
-            if len(text) > TYPE_KEYS_MAX:
-                element.fill(text)
-            else:
-                element.fill("")
+        if len(text) > TYPE_KEYS_MAX:
+            element.fill(text)
+        else:
+            element.fill("")
+            try:
                 element.press_sequentially(text, timeout=self.config.action_timeout_ms + TYPE_MS_PER_KEY * len(text))
-        except PlaywrightTimeout:
-            self._restore(element, before)  # all or nothing: the field keeps what it had
-            raise ActionError(f"Typing {len(text)} characters into element {id} did not finish in time (the field is "
-                              "hidden or covered, or the page is slow to handle keys); the field keeps its old "
-                              "value. Type less at a time or look at the page again.") from None
-        except Exception:
-            self._restore(element, before)
-            raise
-        lost = "" if element.count() and element.evaluate(_EDITABLE) else \
-            "disabled or made read-only" if element.count() else "removed"
-        if lost:  # the rest of the keys went elsewhere, so only part of the text landed
-            kept = "it cannot be restored" if lost == "removed" else "the field keeps its old value"
-            self._restore(element, before)
-            raise ActionError(f"The page {lost} element {id} while it was being typed into, so not all of the text "
-                              f"landed; {kept}. Look at the page again before typing.")
+            except Exception:
+                element.fill(before)  # all or nothing: the field keeps what it had
+                raise
         if enter:
             element.press("Enter")
-
-    @staticmethod
-    def _restore(element: Locator, before: str) -> None:
-        """Put a field's old text back; one the page disabled gets it through the DOM (no typing possible)."""
-        if not element.count():
-            return
-        if element.evaluate(_EDITABLE):
-            element.fill(before)
-        else:
-            element.evaluate("""(e, v) => { if (e.isContentEditable) e.innerText = v; else e.value = v;
-                for (const t of ['input', 'change']) e.dispatchEvent(new Event(t, {bubbles: true})); }""", before)
 
     def _press(self, key: str, id: str = "") -> None:
         keys = normalize_keys(key)
