@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
+from coachgym.envs.cleanup import at_exit, run_pending
 from coachgym.envs.core import Outcome
 from coachgym.trajectories.records import Trajectory
 
@@ -104,8 +105,11 @@ def _start_player(factory: Callable[[], Player], parent_pid: int) -> None:
     except Exception as error:  # noqa: BLE001 - re-raised in the parent through the episode's future
         _start_error = error
         return
-    # Runs when the pool ends this worker, normally or by SIGTERM (pebble's stop), not on SIGKILL.
-    multiprocessing.util.Finalize(None, _player.close, exitpriority=10)
+    # The player closes its envs before the cleanups those envs registered (a throwaway server they
+    # talk to) run: when the pool ends this worker by SIGTERM (pebble's stop) or normally (Finalize,
+    # since multiprocessing children skip atexit); never on SIGKILL.
+    at_exit(_player.close, priority=1)
+    multiprocessing.util.Finalize(None, run_pending, exitpriority=10)
 
 
 def _play(*episode: Any) -> Trajectory:

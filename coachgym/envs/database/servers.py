@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from coachgym.envs.database.cleanup import at_exit
+from coachgym.envs.cleanup import at_exit
 
 START_TIMEOUT_S = 60.0
 SETUP_TIMEOUT_S = 120.0

@@ -33,7 +33,7 @@ from coachgym.envs.database.backends.base import (
     refused_object,
     timeout_message,
 )
-from coachgym.envs.database.cleanup import at_exit
+from coachgym.envs.cleanup import at_exit
 from coachgym.envs.database.schema import MYSQL_COLLATION, Table, create_table_sql, insert_sql, quote
 from coachgym.envs.database.sqltext import SQLITE_NUMBER
 

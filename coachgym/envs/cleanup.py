@@ -9,6 +9,11 @@ and atexit already run. After cleaning up, the handler passes the signal on (to 
 was installed before, else to the default action), so the process still ends as the sender meant.
 Handlers are installed from the main thread only, and never over an ignored signal. A cleanup
 runs only in the process that registered it, never in a forked child. SIGKILL cannot be caught.
+Pending cleanups run by `priority` (highest first), then newest first as atexit does. An owner
+that closes things which still need the others registers with a higher priority: a worker's
+player closes its envs before the throwaway servers those envs started on first use go away.
+A signal that arrives while a cleanup runs on the main thread (where Python runs signal handlers)
+is handled when that cleanup returns; handled at once, it would end the process halfway through it.
 This module must not know what it cleans up.
 """
 
@@ -25,9 +30,11 @@ from typing import Any
 
 _SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _lock = threading.RLock()  # re-entrant: a signal may arrive while the main thread holds it
-_pending: dict[int, tuple[int, Callable[[], None]]] = {}
+_pending: dict[int, tuple[int, int, Callable[[], None]]] = {}  # key -> (pid, priority, cleanup)
 _keys = itertools.count()
 _previous: dict[int, Any] = {}
+_main_depth = 0  # cleanups now running on the main thread, which a signal handler would interrupt
+_deferred: list[tuple[int, FrameType | None]] = []
 
 
 class Cleanup:
@@ -40,34 +47,49 @@ class Cleanup:
         with _lock:
             entry = _pending.pop(self._key, None)
         if entry is not None:
-            entry[1]()
+            _run(entry[2])
 
 
-def at_exit(cleanup: Callable[[], None]) -> Cleanup:
+def at_exit(cleanup: Callable[[], None], priority: int = 0) -> Cleanup:
     """Register `cleanup` to run once at exit or on SIGTERM/SIGHUP; call the handle to run it sooner."""
     with _lock:
         key = next(_keys)
-        _pending[key] = (os.getpid(), cleanup)
+        _pending[key] = (os.getpid(), priority, cleanup)
     _install_handlers()
     return Cleanup(key)
 
 
 def run_pending() -> None:
-    """Run every cleanup this process registered and has not run yet (best effort, each once)."""
+    """Run every cleanup this process registered and has not run yet, in order (best effort, each once)."""
     me = os.getpid()
     while True:
         with _lock:
-            key = next((k for k, (pid, _) in _pending.items() if pid == me), None)
-            if key is None:
+            mine = [(priority, k) for k, (pid, priority, _) in _pending.items() if pid == me]
+            if not mine:
                 return
-            _, cleanup = _pending.pop(key)
+            _, _, cleanup = _pending.pop(max(mine)[1])
         try:
-            cleanup()
+            _run(cleanup)
         except Exception:  # noqa: BLE001 - one failed cleanup must not keep the others from running
             pass
 
 
+def _run(cleanup: Callable[[], None]) -> None:
+    global _main_depth
+    on_main = threading.current_thread() is threading.main_thread()
+    _main_depth += on_main
+    try:
+        cleanup()
+    finally:
+        _main_depth -= on_main
+        if on_main and not _main_depth and _deferred:
+            _on_signal(*_deferred.pop())
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if _main_depth:  # this handler interrupted a cleanup: it finishes first, then _run calls us again
+        _deferred.append((signum, frame))
+        return
     run_pending()
     previous = _previous.get(signum, signal.SIG_DFL)
     if callable(previous):
