@@ -246,8 +246,8 @@ class MySQLBackend(DatabaseBackend):
 
 
     def _server_removed(self) -> bool:
-        """A throwaway local server stopped before this env (an eval worker ended by SIGTERM runs the
-        server's cleanup before its envs close) took the episode's database with it: its socket is gone."""
+        """A throwaway local server that stopped before this env closed (killed, or stopped by whoever
+        started it) took the episode's database with it: its socket is gone, nothing is left to drop."""
         return bool(self.settings.socket) and not os.path.exists(self.settings.socket)
 
 
