@@ -24,6 +24,7 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+import tests.browser.miniwob_visual  # noqa: F401 - registers policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -622,9 +623,6 @@ NOT_YET = {
     "bisect-angle": "canvas-like SVG geometry: needs the angle's coordinates, which the outline does not give",
     "circle-center": "needs the circle's center from SVG geometry",
     "count-shape": "needs counting SVG shapes by kind and colour",
-    "count-sides": "the shape is drawn on a canvas",
-    "click-color": "colours are only in the screenshot",
-    "click-shades": "colours are only in the screenshot",
     "click-shape": "shape kind/size/colour are only in SVG attributes",
     "draw-circle": "freehand drawing around a point read from SVG",
     "draw-line": "freehand drawing through a point read from SVG",
@@ -637,11 +635,7 @@ NOT_YET = {
     "grid-coordinate": "needs the grid's axes from SVG geometry",
     "right-angle": "needs SVG point geometry",
     "hot-cold": "needs mouse-move feedback search",
-    "visual-addition": "counting blocks needs the screenshot",
-    "number-checkboxes": "the digit pattern is an image",
     "tic-tac-toe": "needs a game-playing policy",
-    "use-colorwheel": "colour picking needs the screenshot",
-    "use-colorwheel-2": "colour picking needs the screenshot",
     "use-slider": "slider handle drag to a value not scripted yet",
     "use-slider-2": "slider handle drags not scripted yet",
     "form-sequence": "slider handle drag not scripted yet",

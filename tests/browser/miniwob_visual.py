@@ -1,0 +1,175 @@
+"""Reference policies for MiniWoB++ pages whose facts are colours, shapes and counts: what the agent needs
+is in the screenshot (a colour swatch, blocks to count, a polygon on a canvas, a digit drawn as an image),
+not in the outline's text.
+
+They read `p.obs["screenshot"]` (an HxWx3 RGB array at `device_scale_factor` pixels per CSS pixel, drawn
+without set-of-marks) and the element boxes, and act with coordinates or ids. None reads the page's DOM.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import NamedTuple
+
+import numpy as np
+from PIL import ImageColor
+from scipy import ndimage
+
+from tests.browser.miniwob_play import Play, policy
+
+Box = tuple[float, float, float, float]  # x, y, width, height in CSS pixels
+
+SHAPE_COLORS = ("red", "green", "blue", "aqua", "black", "magenta", "yellow")  # the palette of common/shapes.js
+
+
+# ----------------------------------------------------------------------------------- reading pixels
+def _scale(p: Play) -> float:
+    return p.env.unwrapped.config.device_scale_factor
+
+
+def _pixels(p: Play, box: Box | None = None) -> np.ndarray:
+    """The screenshot (as int, so differences do not wrap), or the part inside a CSS box."""
+    image = p.obs["screenshot"].astype(int)
+    if box is None:
+        return image
+    s = _scale(p)
+    x, y, w, h = box
+    return image[max(0, round(y * s)): round((y + h) * s), max(0, round(x * s)): round((x + w) * s)]
+
+
+def _rgb(name: str) -> np.ndarray:
+    return np.array(ImageColor.getrgb(name))
+
+
+def _near(image: np.ndarray, color: np.ndarray, tolerance: int = 24) -> np.ndarray:
+    """Where the image has this colour (a little anti-aliasing or blending allowed)."""
+    return np.abs(image - color).sum(axis=-1) <= tolerance
+
+
+def _regions(mask: np.ndarray) -> list[tuple[float, float, float, float, int]]:
+    """(x, y, width, height, pixel count) of each connected region of the mask, in mask pixels."""
+    labels, _ = ndimage.label(mask)
+    found = []
+    for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        found.append((cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start,
+                      int((labels[rows, cols] == index).sum())))
+    return found
+
+
+def _squares(p: Play, mask: np.ndarray, side: float, top: float = 0.0) -> list[tuple[float, float]]:
+    """CSS centres of the filled squares of about `side` CSS pixels in the mask, below `top`."""
+    s = _scale(p)
+    found = []
+    for x, y, w, h, count in _regions(mask):
+        if abs(w / s - side) <= 3 and abs(h / s - side) <= 3 and count >= 0.8 * w * h and y / s >= top:
+            found.append(((x + w / 2) / s, (y + h / 2) / s))
+    return found
+
+
+def _below_query(p: Play) -> float:
+    """The CSS y where the task area starts (under the yellow query box)."""
+    x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("generic")[0]]
+    return y + h
+
+
+# ----------------------------------------------------------------------------------- colours
+@policy("click-color")
+def _click_color(p: Play) -> None:
+    """The goal names the colour; each box is a filled square of it, 50 CSS pixels wide."""
+    wanted = _rgb(re.search(r"Click on the (\w+) colored box", p.goal).group(1))
+    x, y = _squares(p, _near(_pixels(p), wanted), 50, top=_below_query(p))[0]
+    p.click_xy(x, y)
+
+
+@policy("click-shades")
+def _click_shades(p: Play) -> None:
+    """Twelve 12-pixel squares in shades of red, green and blue: a shade's hue is its strongest channel."""
+    channel = ("red", "green", "blue").index(re.search(r"shades of (\w+)", p.goal).group(1))
+    image = _pixels(p)
+    for x, y in _squares(p, ~_near(image, _rgb("white"), 0), 12, top=_below_query(p)):
+        s = _scale(p)
+        if image[round(y * s), round(x * s)].argmax() == channel:
+            p.click_xy(x, y)
+    p.submit()
+
+
+@policy("visual-addition")
+def _visual_addition(p: Play) -> None:
+    """Both addends are drawn as light blue 10-pixel blocks: the answer is how many there are."""
+    blocks = _squares(p, _near(_pixels(p), _rgb("#7fb0ff")), 10, top=_below_query(p))
+    p.type(p.ids("textbox")[0], str(len(blocks)))
+    p.submit()
+
+
+def _swatch(p: Play) -> np.ndarray:
+    """The colour of the small black-bordered square drawn inside the query (12 pixels with its border)."""
+    image = _pixels(p, (0, 0, p.env.unwrapped.config.viewport_width, _below_query(p)))
+    s = _scale(p)
+    x, y, w, h, _ = next(r for r in _regions(_near(image, _rgb("black"))) if abs(r[2] / s - 12) <= 1
+                         and abs(r[3] / s - 12) <= 1)
+    return image[y + h // 2, x + w // 2]
+
+
+def _pick_color(p: Play, rgb: np.ndarray) -> None:
+    """The colour picker's text field takes the hex code; the page scores how close it is."""
+    p.type(p.ids("textbox")[0], "".join(f"{int(c):02X}" for c in rgb))
+    p.submit()
+
+
+@policy("use-colorwheel")
+def _use_colorwheel(p: Play) -> None:
+    _pick_color(p, _rgb(re.search(r"Select (\w+) with the color picker", p.goal).group(1)))
+
+
+@policy("use-colorwheel-2")
+def _use_colorwheel_2(p: Play) -> None:
+    _pick_color(p, _swatch(p))
+
+
+# ----------------------------------------------------------------------------------- shapes
+def _polygon_sides(radii: np.ndarray, angles: np.ndarray) -> int:
+    """The number of sides (3-7) of the regular polygon whose outline lies at `radii` from its centre in the
+    directions `angles`: the side count and rotation whose outline fits best after scaling."""
+    best = (math.inf, 0)
+    for sides in range(3, 8):
+        sector = 2 * math.pi / sides
+        for turn in np.linspace(0, sector, 90, endpoint=False):
+            shape = math.cos(math.pi / sides) / np.cos((angles - turn) % sector - math.pi / sides)
+            size = (radii * shape).sum() / (shape * shape).sum()
+            best = min(best, (float(((radii - size * shape) ** 2).sum()), sides))
+    return best[1]
+
+
+@policy("count-sides")
+def _count_sides(p: Play) -> None:
+    """The canvas shows a regular polygon around its middle: walk out from the middle in every direction
+    to the first dark pixel, and fit polygons with 3 to 7 sides to those distances."""
+    x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("canvas")[0]]
+    image = _pixels(p, (x, y, w, h))
+    dark = image.max(axis=-1) < 128
+    middle_row, middle_col = dark.shape[0] / 2, dark.shape[1] / 2
+    angles = np.linspace(0, 2 * math.pi, 180, endpoint=False)
+    steps = np.arange(1, min(dark.shape) / 2, 0.5)
+    radii = []
+    for angle in angles:
+        rows = np.clip((middle_row + steps * math.sin(angle)).astype(int), 0, dark.shape[0] - 1)
+        cols = np.clip((middle_col + steps * math.cos(angle)).astype(int), 0, dark.shape[1] - 1)
+        radii.append(steps[dark[rows, cols].argmax()])
+    sides = _polygon_sides(np.array(radii), angles)
+    p.click(p.find(str(sides), "button"))
+
+
+@policy("number-checkboxes")
+def _number_checkboxes(p: Play) -> None:
+    """The example image is a 4x7 grid of cells, white where the box is to be checked; the checkboxes are
+    the same grid, row by row."""
+    image = _pixels(p, p.env.unwrapped.snap.boxes[p.ids("img")[0]])
+    cells = sorted(_regions(image.mean(axis=-1) > 60), key=lambda r: (r[1], r[0]))
+    assert len(cells) == 28, f"expected 4x7 cells in the example image, found {len(cells)}"
+    rows = [sorted(cells[i:i + 4]) for i in range(0, 28, 4)]
+    checked = [image[y + h // 2, x + w // 2].mean() > 180 for row in rows for x, y, w, h, _ in row]
+    for box, on in zip(p.ids("checkbox"), checked):
+        if on:
+            p.click(box)
+    p.submit()
