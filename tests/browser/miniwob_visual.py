@@ -173,3 +173,113 @@ def _number_checkboxes(p: Play) -> None:
         if on:
             p.click(box)
     p.submit()
+
+
+class Symbol(NamedTuple):
+    """One item of a shapes grid as the screenshot shows it."""
+
+    id: str
+    kind: str  # letter, digit or shape
+    text: str  # the letter or digit, or circle, rectangle, triangle
+    color: str  # a name of SHAPE_COLORS
+    large: bool
+
+
+def _palette_votes(crop: np.ndarray) -> np.ndarray:
+    """How many pixels of the crop are each SHAPE_COLORS colour, or it blended with the white background
+    (small glyphs are mostly anti-aliased edges, so a pixel counts for the colour it is a shade of)."""
+    away = 255 - crop.reshape(-1, 3)
+    away = away[away.sum(axis=1) > 60]  # not background
+    votes = []
+    for name in SHAPE_COLORS:
+        ink = 255 - _rgb(name)
+        alpha = np.clip(away @ ink / (ink @ ink), 0, 1)
+        residual = np.abs(away - alpha[:, None] * ink).sum(axis=1)
+        votes.append(int(((residual < 40) & (alpha > 0.3)).sum()))
+    return np.array(votes)
+
+
+def _shape_kind(crop: np.ndarray, color: str) -> str:
+    """A filled square covers its box, a circle about 79% of it, a triangle half."""
+    cover = _near(crop, _rgb(color), 120).mean()
+    return "rectangle" if cover > 0.9 else "circle" if cover > 0.65 else "triangle"
+
+
+def _symbols(p: Play) -> list[Symbol]:
+    """The letters, digits and shapes of the grid: kind and text from the outline (a shape has no name),
+    colour, shape and size from the pixels in each one's box. Boxes wider than a grid cell (the drop
+    boxes of the drag tasks) are not items."""
+    found = []
+    for element_id, name, _ in p.elements("graphics-symbol"):
+        box = p.env.unwrapped.snap.boxes[element_id]
+        if box[2] > 30:
+            continue
+        crop = _pixels(p, box)
+        color = SHAPE_COLORS[_palette_votes(crop).argmax()]
+        kind = ("digit" if name.isdigit() else "letter") if name else "shape"
+        found.append(Symbol(element_id, kind, name or _shape_kind(crop, color), color, box[3] > 15))
+    return found
+
+
+def _matches(symbol: Symbol, description: str) -> bool:
+    """Whether the item fits a description such as `large red circle`, `blue letter`, `small item`, `5`."""
+    words = description.split()
+    if words[0] in ("large", "small"):
+        if symbol.large != (words.pop(0) == "large"):
+            return False
+    if len(words) > 1 and words[0] in SHAPE_COLORS:
+        if symbol.color != words.pop(0):
+            return False
+    return words[0] in ("item", symbol.kind, symbol.text)
+
+
+@policy("count-shape")
+def _count_shape(p: Play) -> None:
+    description = re.match(r"How many (.+)s are there\?", p.goal).group(1)
+    count = sum(_matches(symbol, description) for symbol in _symbols(p))
+    p.click(p.find(str(count), "button"))
+
+
+@policy("click-shape")
+def _click_shape(p: Play) -> None:
+    description = re.match(r"Click on an? (.+)", p.goal).group(1)
+    covered = {element_id for element_id, _, rest in p.elements("graphics-symbol") if "covered" in rest}
+    fitting = [symbol.id for symbol in _symbols(p) if _matches(symbol, description)]
+    p.click(min(fitting, key=lambda element_id: element_id in covered))  # one on top, where there is one
+
+
+def _drop_boxes(p: Play) -> list[Box]:
+    """The drop boxes of the drag tasks, left to right: the outlined rectangles wider than a grid cell."""
+    boxes = [p.env.unwrapped.snap.boxes[i] for i in p.ids("graphics-symbol")]
+    return sorted(box for box in boxes if box[2] > 30)
+
+
+def _drag_into(p: Play, symbol: Symbol, box: Box) -> None:
+    """Drag by the item's middle to the box's middle (the page puts the item's corner near the pointer,
+    and counts it as inside when that corner is)."""
+    x, y, w, h = box
+    p.drag_xy(*p.center(symbol.id), x + w / 2, y + h / 2)
+
+
+def _plural_kind(word: str) -> str:
+    return {"rectangles": "rectangle", "circles": "circle", "triangles": "triangle"}[word]
+
+
+@policy("drag-shapes")
+def _drag_shapes(p: Play) -> None:
+    kind = _plural_kind(re.match(r"Drag all (\w+) into the black box", p.goal).group(1))
+    box = _drop_boxes(p)[0]
+    for symbol in _symbols(p):
+        if symbol.text == kind:
+            _drag_into(p, symbol, box)
+    p.submit()
+
+
+@policy("drag-shapes-2")
+def _drag_shapes_2(p: Play) -> None:
+    what = re.match(r"Drag all (\w+) (?:shapes )?into the left box", p.goal).group(1)
+    left, right = _drop_boxes(p)
+    for symbol in _symbols(p):
+        chosen = symbol.color == what if what in SHAPE_COLORS else symbol.text == _plural_kind(what)
+        _drag_into(p, symbol, left if chosen else right)
+    p.submit()
