@@ -47,7 +47,7 @@ def _near(image: np.ndarray, color: np.ndarray, tolerance: int = 24) -> np.ndarr
     return np.abs(image - color).sum(axis=-1) <= tolerance
 
 
-def _regions(mask: np.ndarray) -> list[tuple[float, float, float, float, int]]:
+def _regions(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
     """(x, y, width, height, pixel count) of each connected region of the mask, in mask pixels."""
     labels, _ = ndimage.label(mask)
     found = []
@@ -57,20 +57,15 @@ def _regions(mask: np.ndarray) -> list[tuple[float, float, float, float, int]]:
     return found
 
 
-def _squares(p: Play, mask: np.ndarray, side: float, top: float = 0.0) -> list[tuple[float, float]]:
-    """CSS centres of the filled squares of about `side` CSS pixels in the mask, below `top`."""
+def _squares(p: Play, mask: np.ndarray, side: float) -> list[tuple[float, float]]:
+    """CSS centres of the filled squares of about `side` CSS pixels in the mask (a swatch in the query,
+    or the query's yellow box, differ in size from what the task area draws)."""
     s = _scale(p)
     found = []
     for x, y, w, h, count in _regions(mask):
-        if abs(w / s - side) <= 3 and abs(h / s - side) <= 3 and count >= 0.8 * w * h and y / s >= top:
+        if abs(w / s - side) <= 3 and abs(h / s - side) <= 3 and count >= 0.8 * w * h:
             found.append(((x + w / 2) / s, (y + h / 2) / s))
     return found
-
-
-def _below_query(p: Play) -> float:
-    """The CSS y where the task area starts (under the yellow query box)."""
-    x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("generic")[0]]
-    return y + h
 
 
 # ----------------------------------------------------------------------------------- colours
@@ -78,7 +73,7 @@ def _below_query(p: Play) -> float:
 def _click_color(p: Play) -> None:
     """The goal names the colour; each box is a filled square of it, 50 CSS pixels wide."""
     wanted = _rgb(re.search(r"Click on the (\w+) colored box", p.goal).group(1))
-    x, y = _squares(p, _near(_pixels(p), wanted), 50, top=_below_query(p))[0]
+    x, y = _squares(p, _near(_pixels(p), wanted), 50)[0]
     p.click_xy(x, y)
 
 
@@ -86,9 +81,8 @@ def _click_color(p: Play) -> None:
 def _click_shades(p: Play) -> None:
     """Twelve 12-pixel squares in shades of red, green and blue: a shade's hue is its strongest channel."""
     channel = ("red", "green", "blue").index(re.search(r"shades of (\w+)", p.goal).group(1))
-    image = _pixels(p)
-    for x, y in _squares(p, ~_near(image, _rgb("white"), 0), 12, top=_below_query(p)):
-        s = _scale(p)
+    image, s = _pixels(p), _scale(p)
+    for x, y in _squares(p, ~_near(image, _rgb("white"), 0), 12):
         if image[round(y * s), round(x * s)].argmax() == channel:
             p.click_xy(x, y)
     p.submit()
@@ -97,14 +91,14 @@ def _click_shades(p: Play) -> None:
 @policy("visual-addition")
 def _visual_addition(p: Play) -> None:
     """Both addends are drawn as light blue 10-pixel blocks: the answer is how many there are."""
-    blocks = _squares(p, _near(_pixels(p), _rgb("#7fb0ff")), 10, top=_below_query(p))
+    blocks = _squares(p, _near(_pixels(p), _rgb("#7fb0ff")), 10)
     p.type(p.ids("textbox")[0], str(len(blocks)))
     p.submit()
 
 
 def _swatch(p: Play) -> np.ndarray:
     """The colour of the small black-bordered square drawn inside the query (12 pixels with its border)."""
-    image = _pixels(p, (0, 0, p.env.unwrapped.config.viewport_width, _below_query(p)))
+    image = _pixels(p)
     s = _scale(p)
     x, y, w, h, _ = next(r for r in _regions(_near(image, _rgb("black"))) if abs(r[2] / s - 12) <= 1
                          and abs(r[3] / s - 12) <= 1)
@@ -112,8 +106,10 @@ def _swatch(p: Play) -> np.ndarray:
 
 
 def _pick_color(p: Play, rgb: np.ndarray) -> None:
-    """The colour picker's text field takes the hex code; the page scores how close it is."""
-    p.type(p.ids("textbox")[0], "".join(f"{int(c):02X}" for c in rgb))
+    """The colour picker's text field takes the hex code; the page scores how close it is.
+    Not mirrored: the reference env starts each episode on the same page without reloading it, so the
+    code typed here would still be in the field when the parity test's wrong plan submits untouched."""
+    p.unmirrored(f'type("{p.ids("textbox")[0]}", "{"".join(f"{int(c):02X}" for c in rgb)}")')
     p.submit()
 
 

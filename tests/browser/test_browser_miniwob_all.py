@@ -716,9 +716,12 @@ def reference():
 
 
 def _wrong_plan(p: Play) -> None:
-    """Submit (or press the last button) without doing the task; where there is no button, click the query."""
+    """Submit (or press the last button) without doing the task; where there is no button, click the first
+    element under the query that is on screen, or the query where the outline shows none (click-color)."""
     buttons = [i for i, _, rest in p.elements("button") if "disabled" not in rest]
-    p.click(buttons[-1] if buttons else next(m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"))
+    area = [m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"
+            and "offscreen" not in m["rest"]]
+    p.click(buttons[-1] if buttons else area[0] if area else p.ids("generic")[0])
 
 
 def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) -> list[tuple]:
