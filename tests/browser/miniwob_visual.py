@@ -220,13 +220,10 @@ def _symbols(p: Play) -> list[Symbol]:
 def _matches(symbol: Symbol, description: str) -> bool:
     """Whether the item fits a description such as `large red circle`, `blue letter`, `small item`, `5`."""
     words = description.split()
-    if words[0] in ("large", "small"):
-        if symbol.large != (words.pop(0) == "large"):
-            return False
-    if len(words) > 1 and words[0] in SHAPE_COLORS:
-        if symbol.color != words.pop(0):
-            return False
-    return words[0] in ("item", symbol.kind, symbol.text)
+    size = words.pop(0) if words[0] in ("large", "small") else None
+    color = words.pop(0) if len(words) > 1 and words[0] in SHAPE_COLORS else None
+    return ((size is None or symbol.large == (size == "large")) and (color is None or symbol.color == color)
+            and words[0] in ("item", symbol.kind, symbol.text))
 
 
 @policy("count-shape")
