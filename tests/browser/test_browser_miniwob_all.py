@@ -24,6 +24,7 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+import tests.browser.miniwob_widgets  # noqa: F401 - registers policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -632,7 +633,6 @@ NOT_YET = {
     "drag-cube": "needs the cube's rotation state",
     "drag-shapes": "needs shape kinds from SVG attributes",
     "drag-shapes-2": "needs shape colours from SVG attributes",
-    "drag-items-grid": "grid positions not scripted yet",
     "find-midpoint": "needs SVG point geometry",
     "grid-coordinate": "needs the grid's axes from SVG geometry",
     "right-angle": "needs SVG point geometry",
@@ -642,14 +642,7 @@ NOT_YET = {
     "tic-tac-toe": "needs a game-playing policy",
     "use-colorwheel": "colour picking needs the screenshot",
     "use-colorwheel-2": "colour picking needs the screenshot",
-    "use-slider": "slider handle drag to a value not scripted yet",
-    "use-slider-2": "slider handle drags not scripted yet",
-    "form-sequence": "slider handle drag not scripted yet",
     "daily-calendar": "not scripted yet",
-    "choose-date": "jQuery UI datepicker navigation not scripted yet",
-    "choose-date-easy": "jQuery UI datepicker navigation not scripted yet",
-    "choose-date-medium": "jQuery UI datepicker navigation not scripted yet",
-    "choose-date-nodelay": "jQuery UI datepicker navigation not scripted yet",
     "book-flight": "multi-page flight form not scripted yet",
     "book-flight-nodelay": "multi-page flight form not scripted yet",
     "click-checkboxes-soft": "needs word similarity",
