@@ -185,3 +185,44 @@ def _highlight_text_2(p: Play) -> None:
     p.unmirrored(f"mouse_down({x + w - 1}, {y + h - 2}); mouse_move({x + 1}, {y + 2}); mouse_up({x + 1}, {y + 2})")
     # A mouse press on the button may collapse the selection before the click is scored: use the keyboard.
     p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')
+
+
+# ----------------------------------------------------------------------------------- calendar
+HOURS = [f"{12 if h % 12 == 0 else h % 12}{'am' if h < 12 else 'pm'}" for h in range(24)]
+WINDOWS = {"8AM and 12PM": (16, 24), "12PM and 4PM": (24, 32), "4PM and 8PM": (32, 40)}  # half-hour indices
+HALF_HOURS = {"30 mins": 1, "0.5 hours": 1, "60 mins": 2, "1 hour": 2, "90 mins": 3, "1.5 hours": 3}
+
+
+def _half_hour_middles(p: Play) -> list[tuple[float, float]]:
+    """(x, y) of the middle of each of the day's 48 half-hour slots. The slots are bare boxes the outline leaves
+    out; each hour's pair wraps below its label (the label and the slots do not fit the 140 px row), so they
+    fill the 40 px under the label's box, where the next hour's label also sits: x is right of that label."""
+    boxes = p.env.unwrapped.snap.boxes
+    labels = {name: boxes[i] for i, name, _ in p.elements("generic") if name in HOURS}
+    middles = []
+    for hour in HOURS:
+        x, y, w, h = labels[hour]
+        middles += [(x + 2.5 * w, y + h * 5 / 4), (x + 2.5 * w, y + h * 7 / 4)]
+    return middles
+
+
+@policy("daily-calendar")
+def _daily_calendar(p: Play) -> None:
+    """Drag from the first to the last half-hour of a stretch no event covers that ends inside the asked window
+    (the page checks the event's end and its length), then name the event and create it."""
+    length, name, window = re.search(r"Create a (.*?) event named \"(\w+)\", between (.*)\.", p.goal).groups()
+    slots, (first, last) = HALF_HOURS[length], WINDOWS[window]
+    middles = _half_hour_middles(p)
+    boxes = p.env.unwrapped.snap.boxes
+    events = [boxes[i] for i, event, _ in p.elements("generic") if event and event not in HOURS and i != "3"]
+    taken = {k for k, (_, y) in enumerate(middles) for _, top, _, height in events if top <= y <= top + height}
+    start = next(s for s in range(first - slots, last - slots + 1) if not set(range(s, s + slots)) & taken)
+    p.hover(p.find(HOURS[(start + slots - 1) // 2 + 1], "generic"))  # scrolls the calendar to the stretch's end
+    middles = _half_hour_middles(p)
+    (x, y1), (_, y2) = middles[start], middles[start + slots - 1]
+    p.unmirrored(f"mouse_down({x}, {y1}); mouse_move({x}, {y2 + 2})")
+    # The page draws the new event about 40 px above the slots it spans, and only a release on the event opens
+    # the naming form: release where the outline now shows it.
+    p.unmirrored("mouse_up({:.1f}, {:.1f})".format(*p.center(p.find("New event", "generic"))))
+    p.type(p.ids("textbox")[0], name)
+    p.click(p.find("Create", "button"))

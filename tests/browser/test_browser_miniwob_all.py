@@ -639,7 +639,6 @@ NOT_YET = {
     "number-checkboxes": "the digit pattern is an image",
     "use-colorwheel": "colour picking needs the screenshot",
     "use-colorwheel-2": "colour picking needs the screenshot",
-    "daily-calendar": "not scripted yet",
     "book-flight": "multi-page flight form not scripted yet",
     "book-flight-nodelay": "multi-page flight form not scripted yet",
     "click-checkboxes-soft": "needs word similarity",
