@@ -226,3 +226,47 @@ def _daily_calendar(p: Play) -> None:
     p.unmirrored("mouse_up({:.1f}, {:.1f})".format(*p.center(p.find("New event", "generic"))))
     p.type(p.ids("textbox")[0], name)
     p.click(p.find("Create", "button"))
+
+
+# ----------------------------------------------------------------------------------- cube
+CUBE_DEGREES_PER_PX = 1.07  # measured (1.04-1.10): the whole turn a held drag gives, cube coasting included
+CUBE_MAX_DRAG = 80  # px per drag, so every drag stays inside the 160x210 viewport
+CUBE_TARGETS = {"6": (None, 88), "1": (None, 264), "3": (86, 175), "2": (177, 175), "5": (269, 175), "4": (358, 175)}
+
+
+def _turn(delta: float) -> float:
+    """The shortest turn in degrees (-180, 180] that adds `delta` modulo 360."""
+    return (delta + 180) % 360 - 180
+
+
+@policy("drag-cube")
+def _drag_cube(p: Play) -> None:
+    """The page turns the cube by rotateX(y) rotateY(x) degrees from (1122, 136) on every load and calls active
+    the side whose window the position falls in: 6 for y in 46-130, 1 for y in 220-308, else 2-5 by x. A drag
+    held still for a moment turns it about a degree per pixel (down: y falls; sideways: x moves, against the
+    drag while y is in 90-270), to within a few degrees. So the policy plans drags to the middle of the goal's
+    window (40 degrees either side to spare) from the known start, tracking the position by that gain. The
+    screenshot shows the active digit red, but faces seen at a slant overlap too much to tell which is red."""
+    want_x, want_y = CUBE_TARGETS[p.quoted()[0]]
+    x_angle, y_angle = 1122.0 % 360, 136.0
+    for _ in range(4):
+        dy = _turn(want_y - y_angle)
+        dx = 0.0 if want_x is None else _turn(want_x - x_angle)
+        if abs(dy) > 15:
+            step = max(-CUBE_MAX_DRAG, min(CUBE_MAX_DRAG, -dy / CUBE_DEGREES_PER_PX))
+            start, end = (80, 130 - step / 2), (80, 130 + step / 2)
+            y_angle = (y_angle - step * CUBE_DEGREES_PER_PX) % 360
+        elif abs(dx) > 15:
+            sign = -1 if 90 < y_angle < 270 else 1
+            step = max(-CUBE_MAX_DRAG, min(CUBE_MAX_DRAG, sign * dx / CUBE_DEGREES_PER_PX))
+            start, end = (80 - step / 2, 130), (80 + step / 2, 130)
+            x_angle = (x_angle + sign * step * CUBE_DEGREES_PER_PX) % 360
+        else:
+            break
+        # Rest the pointer before pressing (the page turns by the pointer moves it sees while pressed) and
+        # hold it after the move so the turn builds up; the cube coasts to a stop meanwhile.
+        p.unmirrored(f"mouse_move({start[0]:.1f}, {start[1]:.1f}); wait(100); mouse_down({start[0]:.1f}, "
+                     f"{start[1]:.1f}); mouse_move({end[0]:.1f}, {end[1]:.1f}); wait(600); "
+                     f"mouse_up({end[0]:.1f}, {end[1]:.1f}); wait(300)")
+    # The turned cube may lie over the button: press it with the keyboard.
+    p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')

@@ -628,7 +628,6 @@ NOT_YET = {
     "draw-circle": "freehand drawing around a point read from SVG",
     "draw-line": "freehand drawing through a point read from SVG",
     "drag-box": "needs box geometry and a precise drag",
-    "drag-cube": "needs the cube's rotation state",
     "drag-shapes": "needs shape kinds from SVG attributes",
     "drag-shapes-2": "needs shape colours from SVG attributes",
     "find-midpoint": "needs SVG point geometry",
