@@ -646,8 +646,10 @@ NOT_YET = {
     "email-inbox-nl-turk": "natural-language instruction not parsed yet",
     "order-food": "not scripted yet",
     "stock-market": "reading the price and clicking Buy are separate steps, 0-5 price ticks (100 ms, up to $1.50 "
-                    "each) apart on the shared 2-core box; buying at <= limit - $2.50 won seed 11 6/6 but seed 12 "
-                    "only 4/6 (once the price rose past the limit before the click landed, once the 20 steps ran out)",
+                    "each) apart on the shared 2-core box, and the page allows 20 steps in its 10 s; seed 12's price "
+                    "is $2.50 under the limit at only 4 of its 100 ticks. Buying at <= limit - $2.50: seed 11 won "
+                    "6/6, seed 12 4/6; with the margin falling to $1.50 after 6 s and 100 ms polls: seed 11 8/8, "
+                    "seed 12 4/8 (3 ran out of steps, 1 bought as the price rose past the limit)",
     "terminal": "not scripted yet",
     "text-editor": "text selection and formatting not scripted yet",
 }
