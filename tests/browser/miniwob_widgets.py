@@ -64,15 +64,15 @@ def _choose_date(p: Play) -> None:
     field, all presses in one step (clicking Prev eleven times can outlast the page's 20 s), then click the day."""
     month, day, year = (int(v) for v in re.search(r"(\d\d)/(\d\d)/(\d{4})", p.goal).groups())
     p.click(p.ids("textbox")[0])
-    for _ in range(2):
+    for _ in range(2):  # page there, then check the title
         names = [name for _, name, _ in p.elements("generic")]
         shown_month = next(MONTHS.index(name) + 1 for name in names if name in MONTHS)
         shown_year = int(next(name for name in names if re.fullmatch(r"\d{4}", name)))
         offset = (year - shown_year) * 12 + month - shown_month
         if offset == 0:
             break
-        field = p.ids("textbox")[0]
-        p.unmirrored("; ".join(f'press("{"PageDown" if offset > 0 else "PageUp"}", "{field}")' for _ in range(abs(offset))))
+        key, field = "PageDown" if offset > 0 else "PageUp", p.ids("textbox")[0]
+        p.unmirrored("; ".join(f'press("{key}", "{field}")' for _ in range(abs(offset))))
     p.click(p.find(str(day), "link"))
     p.submit()
 
@@ -91,8 +91,8 @@ def _drag_items_grid(p: Play) -> None:
     left before it, which is the target's place either way (if the first jump already put it there, the
     target has moved aside and the second move lands on the gap). Both points keep 20 px from the viewport's
     edges, where the sortable would scroll the page under the pointer."""
-    name, where = re.search(r"Drag (.*?) (?:to the )?(top left|top center|top right|center left|center right|center|"
-                            r"bottom left|bottom center|bottom right|up|down|left|right)(?: by one)?\.", p.goal).groups()
+    places = "|".join(sorted([*GRID_PLACES, *GRID_MOVES], key=len, reverse=True))  # "center left" before "center"
+    name, where = re.search(rf"Drag (.*?) (?:to the )?({places})(?: by one)?\.", p.goal).groups()
     items = p.ids("listitem")
     source = items.index(p.find(name, "listitem"))
     target = GRID_PLACES[where] if where in GRID_PLACES else source + GRID_MOVES[where]
@@ -124,7 +124,7 @@ def _board_cells(p: Play) -> list[tuple[float, float]]:
     dark[: int(query_bottom) + 1] = False
     xs, ys = _grid_lines(dark.sum(axis=0)), _grid_lines(dark.sum(axis=1))
     assert len(xs) == len(ys) == 6, (xs, ys)  # a left and a right border per column, a top and a bottom per row
-    return [((ys[2 * r] + ys[2 * r + 1]) / 2, (xs[2 * c] + xs[2 * c + 1]) / 2)[::-1] for r in range(3) for c in range(3)]
+    return [((xs[2 * c] + xs[2 * c + 1]) / 2, (ys[2 * r] + ys[2 * r + 1]) / 2) for r in range(3) for c in range(3)]
 
 
 def _winner(board: tuple[str, ...]) -> str:
@@ -169,7 +169,6 @@ def _tic_tac_toe(p: Play) -> None:
         move = max((cell for cell in range(9) if board[cell] == " "),
                    key=lambda cell: _win_chance(board[:cell] + ("X",) + board[cell + 1:], False))
         p.click_xy(*cells[move])
-
 
 
 # ----------------------------------------------------------------------------------- text selection
