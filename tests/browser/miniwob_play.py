@@ -94,7 +94,8 @@ class Play:
             return
         if self.reference is not None and mirror is None:
             raise NotMirrored(action)
-        self.obs, self.reward, self.done, _, info = self.env.step(action)
+        self.obs, self.reward, terminated, truncated, info = self.env.step(action)
+        self.done = terminated or truncated  # the step cap ends the episode too: a `while not p.done` loop stops
         self.steps += 1
         assert "action_error" not in info, (action, info["action_error"])
         if self.reference is None:

@@ -172,18 +172,22 @@ def _tic_tac_toe(p: Play) -> None:
 
 
 # ----------------------------------------------------------------------------------- text selection
-@policy("highlight-text-2")
-def _highlight_text_2(p: Play) -> None:
-    """Select the paragraph backwards, from past its last character (the bottom-right of its box) straight to
-    its first character. The page is wider than the viewport (the reward panel sits right of it), so a mouse
-    held near the right or bottom edge while selecting makes Chromium scroll the page under it and the
-    selection run on past the paragraph (seed 12 failed so 2 of 4 runs with a forward drag_xy): the pointer
-    only presses there, then jumps to the top-left, where there is nothing left to scroll."""
-    index = ORDINALS[re.search(r"the (\d\w\w) paragraph", p.goal).group(1)]
-    x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("paragraph")[index]]
+def select_backwards(p: Play, paragraph: str) -> None:
+    """Select a paragraph backwards, from past its last character (the bottom-right of its box) straight to
+    its first character, then submit with the keyboard. The page is wider than the viewport (the reward panel
+    sits right of it), so a mouse held near the right or bottom edge while selecting makes Chromium scroll the
+    page under it and the selection run on past the paragraph (highlight-text-2's seed 12 failed so 2 of 4 runs
+    with a forward drag_xy, highlight-text's 1 of 4): the pointer only presses there, then jumps to the
+    top-left, where there is nothing left to scroll."""
+    x, y, w, h = p.env.unwrapped.snap.boxes[paragraph]
     p.unmirrored(f"mouse_down({x + w - 1}, {y + h - 2}); mouse_move({x + 1}, {y + 2}); mouse_up({x + 1}, {y + 2})")
     # A mouse press on the button may collapse the selection before the click is scored: use the keyboard.
     p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')
+
+
+@policy("highlight-text-2")
+def _highlight_text_2(p: Play) -> None:
+    select_backwards(p, p.ids("paragraph")[ORDINALS[re.search(r"the (\d\w\w) paragraph", p.goal).group(1)]])
 
 
 # ----------------------------------------------------------------------------------- calendar

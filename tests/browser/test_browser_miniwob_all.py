@@ -25,7 +25,7 @@ from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
 import tests.browser.miniwob_visual  # noqa: F401 - registers policies
-import tests.browser.miniwob_widgets  # noqa: F401 - registers policies
+from tests.browser.miniwob_widgets import select_backwards  # also registers its policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -528,12 +528,7 @@ def _highlight_text(p: Play) -> None:
     index = ORDINALS[ordinal.group(1)] if ordinal else 0
     paragraphs = [m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["role"] in ("generic", "paragraph")
                   and m["name"] and m["id"] != "3"]
-    x, y, w, h = p.env.unwrapped.snap.boxes[paragraphs[index]]
-    # From the first character (left edge) to the paragraph's own bottom-right corner: past its last
-    # character, but not past its box (which would extend the selection into the next element).
-    p.drag_xy(x, y + 2, x + w - 1, y + h - 2)
-    # A mouse press on the button may collapse the selection before the click is scored: use the keyboard.
-    p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')
+    select_backwards(p, paragraphs[index])
 
 
 @policy("click-menu")
