@@ -24,6 +24,7 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+import tests.browser.miniwob_geometry  # noqa: F401 - registers policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -617,26 +618,15 @@ NOT_YET = {
                         "(an edge of the selection); kept out of the sweep until that is understood",
     "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
                     "verdict); the hover menu itself works (test_browser_interact)",
-    "click-pie": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
-    "click-pie-nodelay": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
-    "bisect-angle": "canvas-like SVG geometry: needs the angle's coordinates, which the outline does not give",
-    "circle-center": "needs the circle's center from SVG geometry",
     "count-shape": "needs counting SVG shapes by kind and colour",
     "count-sides": "the shape is drawn on a canvas",
     "click-color": "colours are only in the screenshot",
     "click-shades": "colours are only in the screenshot",
     "click-shape": "shape kind/size/colour are only in SVG attributes",
-    "draw-circle": "freehand drawing around a point read from SVG",
-    "draw-line": "freehand drawing through a point read from SVG",
-    "drag-box": "needs box geometry and a precise drag",
     "drag-cube": "needs the cube's rotation state",
     "drag-shapes": "needs shape kinds from SVG attributes",
     "drag-shapes-2": "needs shape colours from SVG attributes",
     "drag-items-grid": "grid positions not scripted yet",
-    "find-midpoint": "needs SVG point geometry",
-    "grid-coordinate": "needs the grid's axes from SVG geometry",
-    "right-angle": "needs SVG point geometry",
-    "hot-cold": "needs mouse-move feedback search",
     "visual-addition": "counting blocks needs the screenshot",
     "number-checkboxes": "the digit pattern is an image",
     "tic-tac-toe": "needs a game-playing policy",
