@@ -27,9 +27,12 @@ def _svg(p: Play) -> tuple[str, list[str]]:
     return svg, p.ids("graphics-symbol")
 
 
-def _is_blue(p: Play, x: float, y: float) -> bool:
-    red, green, blue = (int(v) for v in p.obs["screenshot"][round(y), round(x)])
-    return blue > 150 and red < 100 and green < 100
+def _blue_share(p: Play, element_id: str) -> float:
+    """How much of the element's box the screenshot shows in blue (a line drawn across it is not)."""
+    x, y, w, h = (round(v) for v in _box(p, element_id))
+    pixels = p.obs["screenshot"][y:y + h, x:x + w].astype(int)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return float(((blue > 150) & (red < 100) & (green < 100)).mean())
 
 
 def _place_point(p: Play, svg: str, x: float, y: float) -> None:
@@ -37,7 +40,7 @@ def _place_point(p: Play, svg: str, x: float, y: float) -> None:
     drawing's own coordinates, so the marker lands offset by where the drawing sits below the query; the
     click makes up for that offset, which a person would see (and correct) on the first marker."""
     left, top, _, _ = _box(p, svg)
-    p.click_xy(x - left, y - top + QUERY_HEIGHT)
+    p.click_xy(round(x - left), round(y - top + QUERY_HEIGHT))  # the page reads whole pixels
 
 
 # ----------------------------------------------------------------------------------- points by geometry
@@ -91,7 +94,7 @@ def _right_angle(p: Play) -> None:
     side leaves room inside the drawing."""
     svg, shapes = _svg(p)
     points = [s for s in shapes if _box(p, s)[2] < 10 and _box(p, s)[3] < 10]
-    vertex = next(s for s in points if _is_blue(p, *p.center(s)))
+    vertex = max(points, key=lambda point: _blue_share(p, point))
     other = next(s for s in points if s != vertex)
     (vx, vy), (ox, oy) = p.center(vertex), p.center(other)
     normal = np.array([-(oy - vy), ox - vx]) / math.dist((vx, vy), (ox, oy))
@@ -160,10 +163,22 @@ def _draw_line(p: Play) -> None:
 # ----------------------------------------------------------------------------------- widgets by pointer
 @policy("click-pie", "click-pie-nodelay")
 def _click_pie(p: Play) -> None:
+    """Expand the menu, click the item's label. The one item the menu starts with selected (the bottom one)
+    brings itself to the front of the drawing on every mouseover, which detaches the node under the pointer,
+    so Chromium sends the press and release to the drawing instead and nothing happens. The menu ignores
+    hovering while it animates, so on the animated page the policy folds and at once unfolds the menu and
+    clicks the label while the slices settle back. The nodelay page does not animate: there that item cannot
+    be clicked with a real pointer (seeds 9, 10 and 15 of 0-19; not 11 or 12)."""
     p.click(p.find("+", "graphics-symbol"))
-    if "nodelay" not in p.env.unwrapped.task.id:
+    animated = "nodelay" not in p.env.unwrapped.task.id
+    if animated:
         p.wait(1500)  # the slices fly out
-    p.click(p.find(p.quoted()[0], "graphics-symbol"))
+    label = p.find(p.quoted()[0], "graphics-symbol")
+    (x, y), (sx, sy) = p.center(label), p.center(p.find("-", "graphics-symbol"))
+    p.click(label)
+    if animated and not p.done:
+        p.unmirrored(f"click_xy({sx:.1f}, {sy:.1f})\nclick_xy({sx:.1f}, {sy:.1f})\nwait(100)\n"
+                     f"click_xy({round(x)}, {round(y)})")
 
 
 @policy("drag-box")
