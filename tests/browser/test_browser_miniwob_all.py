@@ -716,9 +716,11 @@ def reference():
 
 
 def _wrong_plan(p: Play) -> None:
-    """Submit (or press the last button) without doing the task; where there is no button, click the query."""
+    """Submit (or press the last button) without doing the task; where there is no button, click the first
+    element other than the query and the page's canvas (the query itself where there is none, as on hot-cold)."""
     buttons = [i for i, _, rest in p.elements("button") if "disabled" not in rest]
-    p.click(buttons[-1] if buttons else next(m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"))
+    others = [m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["role"] != "canvas"]
+    p.click(buttons[-1] if buttons else ([i for i in others if i != "3"] or others)[0])
 
 
 def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) -> list[tuple]:
