@@ -2,7 +2,8 @@
 geometry (bisect an angle, a circle's centre, a midpoint, a right angle, a grid coordinate), freehand
 drawing (a circle, a line), a pie menu, a box drag, and the hot-cold search by mouse-move feedback.
 
-Everything is read from what an agent gets: element boxes of the outline, its text, screenshot pixels.
+Everything is read from what an agent gets: element boxes of the outline, its text, screenshot pixels;
+nothing here reads the page's DOM or scripts, and nothing acts except through coachgym actions.
 """
 
 from __future__ import annotations
