@@ -24,8 +24,6 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
-import tests.browser.miniwob_visual  # noqa: F401 - registers policies
-from tests.browser.miniwob_widgets import select_backwards  # also registers its policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -612,17 +610,6 @@ def _ascending_numbers(p: Play) -> None:
 NOT_YET = {
     "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
                     "verdict); the hover menu itself works (test_browser_interact)",
-    "click-pie": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
-    "click-pie-nodelay": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
-    "bisect-angle": "canvas-like SVG geometry: needs the angle's coordinates, which the outline does not give",
-    "circle-center": "needs the circle's center from SVG geometry",
-    "draw-circle": "freehand drawing around a point read from SVG",
-    "draw-line": "freehand drawing through a point read from SVG",
-    "drag-box": "needs box geometry and a precise drag",
-    "find-midpoint": "needs SVG point geometry",
-    "grid-coordinate": "needs the grid's axes from SVG geometry",
-    "right-angle": "needs SVG point geometry",
-    "hot-cold": "needs mouse-move feedback search",
     "book-flight": "multi-page flight form not scripted yet",
     "book-flight-nodelay": "multi-page flight form not scripted yet",
     "click-checkboxes-soft": "needs word similarity",
@@ -704,11 +691,7 @@ def reference():
 
 def _wrong_plan(p: Play) -> None:
     """Submit (or press the last button) without doing the task; where there is no button, click the first
-    element under the query that is on screen, or the query where the outline shows none (click-color)."""
     buttons = [i for i, _, rest in p.elements("button") if "disabled" not in rest]
-    area = [m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"
-            and "offscreen" not in m["rest"]]
-    p.click(buttons[-1] if buttons else area[0] if area else p.ids("generic")[0])
 
 
 def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) -> list[tuple]:
