@@ -24,6 +24,7 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+import tests.browser.miniwob_forms  # noqa: F401 - registers policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -652,13 +653,10 @@ NOT_YET = {
     "choose-date-nodelay": "jQuery UI datepicker navigation not scripted yet",
     "book-flight": "multi-page flight form not scripted yet",
     "book-flight-nodelay": "multi-page flight form not scripted yet",
-    "click-checkboxes-soft": "needs word similarity",
     "email-inbox-forward-nl": "natural-language instruction not parsed yet",
     "email-inbox-forward-nl-turk": "natural-language instruction not parsed yet",
     "email-inbox-nl-turk": "natural-language instruction not parsed yet",
-    "order-food": "not scripted yet",
     "stock-market": "needs waiting on a live price",
-    "terminal": "not scripted yet",
     "text-editor": "text selection and formatting not scripted yet",
 }
 
