@@ -8,8 +8,12 @@ only through coachgym's actions; they are test fixtures, not agents.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
+from functools import cache
 
+from coachgym.envs.browser.miniwob import HTML_DIR
 from tests.browser.miniwob_play import OUTLINE_LINE, Play, policy
 
 # click-checkboxes-soft draws every word of a checkbox and of the query from one row of this table (its page's
@@ -78,3 +82,88 @@ def _terminal(p: Play) -> None:
     files = lines[lines.index("ls") + 1].split()
     p.type(box, "rm " + next(f for f in files if (f.endswith(extension.group(1)) if extension else "." not in f)))
     p.press("Enter")
+
+
+# ----------------------------------------------------------------------------------- email with free-form instructions
+@cache
+def instruction_templates(task: str) -> tuple[tuple[str, str], ...]:
+    """(action, template) of every instruction the page can show (reads the page's source, not the observation):
+    the -nl-turk pages draw from the crowd-written TEMPLATES of templates.js, email-inbox-forward-nl from its own
+    NL_TEMPLATES lists. NAME is the email's sender, DEST whom to forward it to, MSG the reply."""
+    if task.endswith("-turk"):
+        source = (HTML_DIR / "common" / "special" / "email-inbox-nl" / "templates.js").read_text()
+        templates = json.loads(source[source.index("{"): source.rindex("}") + 1])
+        actions = ["forward"] if "forward" in task else list(templates)
+        return tuple((action, t) for action in actions for split in templates[action].values() for t in split)
+    source = (HTML_DIR / "miniwob" / f"{task}.html").read_text()
+    lists = re.findall(r"NL_TEMPLATES = \[(.*?)\];", source, re.DOTALL)
+    return tuple(("forward", t) for block in lists for t in re.findall(r"'((?:[^'\\]|\\.)*)'", block))
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    """The page fills only the first NAME, DEST and MSG of a template (JavaScript's replace without /g)."""
+    pattern, seen = "", set()
+    for part in re.split(r"(NAME|DEST|MSG)", template):
+        if part in ("NAME", "DEST", "MSG") and part not in seen:
+            seen.add(part)
+            pattern += f"(?P<{part}>.+?)"
+        else:
+            pattern += re.escape(part)
+    return re.compile(pattern)
+
+
+def parse_instruction(task: str, goal: str, senders: set[str]) -> tuple[str, dict[str, str]]:
+    """(action, fields) of the instruction: every template it fits, with the names being the inbox's senders
+    (both NAME and DEST are), votes; a few crowd-written templates swap NAME and DEST, so the majority wins."""
+    votes: Counter = Counter()
+    for action, template in instruction_templates(task):
+        match = _template_pattern(template).fullmatch(goal)
+        if match and all(match.groupdict().get(k, next(iter(senders))) in senders for k in ("NAME", "DEST")):
+            votes[(action, tuple(sorted(match.groupdict().items())))] += 1
+    if not votes:
+        raise LookupError(f"no {task} instruction template fits {goal!r}")
+    (action, fields), _ = votes.most_common(1)[0]
+    return action, dict(fields)
+
+
+def _threads(p: Play) -> list[tuple[str, dict[str, str]]]:
+    """(sender's id, {icon class: id}) of each email in the inbox list, in order."""
+    threads: list[tuple[str, dict[str, str]]] = []
+    opened = False
+    for m in OUTLINE_LINE.finditer(p.text):
+        if not m["indent"]:
+            opened = m["role"] == "generic" and m["name"] is None and m["id"] != "3"
+        elif opened and m["indent"] == "  " and m["name"]:
+            threads.append((m["id"], {}))
+            opened = False
+        icon = re.search(r"class='(trash|star)'", m["rest"])
+        if icon and threads:
+            threads[-1][1].setdefault(icon.group(1), m["id"])
+    return threads
+
+
+def _sender_name(p: Play, element_id: str) -> str:
+    return next(name for i, name, _ in p.elements() if i == element_id)
+
+
+def _send_icon(p: Play) -> str:
+    return next(i for i, _, rest in p.elements("generic") if "send.png" in rest)
+
+
+@policy("email-inbox-nl-turk", "email-inbox-forward-nl", "email-inbox-forward-nl-turk")
+def _email_inbox_nl(p: Play) -> None:
+    threads = _threads(p)
+    senders = {_sender_name(p, sender) for sender, _ in threads}
+    action, fields = parse_instruction(p.env.unwrapped.task.id.split(".", 1)[1], p.goal, senders)
+    sender, icons = next((s, icons) for s, icons in threads if _sender_name(p, s) == fields["NAME"])
+    if action in ("delete", "important"):
+        p.click(icons["trash" if action == "delete" else "star"])
+        return
+    p.click(sender)
+    if action == "reply":
+        p.click(p.find("Reply"))
+        p.type(p.ids("textbox")[-1], fields["MSG"])
+    else:
+        p.click(p.find("Forward"))
+        p.type(p.ids("textbox")[0], fields["DEST"])
+    p.click(_send_icon(p))

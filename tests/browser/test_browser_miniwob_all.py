@@ -653,9 +653,6 @@ NOT_YET = {
     "choose-date-nodelay": "jQuery UI datepicker navigation not scripted yet",
     "book-flight": "multi-page flight form not scripted yet",
     "book-flight-nodelay": "multi-page flight form not scripted yet",
-    "email-inbox-forward-nl": "natural-language instruction not parsed yet",
-    "email-inbox-forward-nl-turk": "natural-language instruction not parsed yet",
-    "email-inbox-nl-turk": "natural-language instruction not parsed yet",
     "stock-market": "needs waiting on a live price",
     "text-editor": "text selection and formatting not scripted yet",
 }
