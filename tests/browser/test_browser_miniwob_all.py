@@ -651,8 +651,6 @@ NOT_YET = {
     "choose-date-easy": "jQuery UI datepicker navigation not scripted yet",
     "choose-date-medium": "jQuery UI datepicker navigation not scripted yet",
     "choose-date-nodelay": "jQuery UI datepicker navigation not scripted yet",
-    "book-flight": "multi-page flight form not scripted yet",
-    "book-flight-nodelay": "multi-page flight form not scripted yet",
     "stock-market": "needs waiting on a live price",
     "text-editor": "text selection and formatting not scripted yet",
 }
