@@ -13,6 +13,8 @@ import re
 from collections import Counter
 from functools import cache
 
+import numpy as np
+
 from coachgym.envs.browser.miniwob import HTML_DIR
 from tests.browser.miniwob_play import OUTLINE_LINE, Play, policy
 
@@ -217,3 +219,62 @@ def _book_flight(p: Play) -> None:
 def _minutes(duration: str) -> int:
     hours, minutes = re.fullmatch(r"(\d+)h (\d+)m", duration).groups()
     return int(hours) * 60 + int(minutes)
+
+
+# ----------------------------------------------------------------------------------- rich-text editor
+# text-editor accepts, for each colour name, any of these swatches of the editor's palette (its page's COLOR_MAP).
+EDITOR_COLORS = {"red": "e60000", "orange": "ff9900", "yellow": "ffff00", "green": "008a00", "blue": "0066cc",
+                 "purple": "9933ff"}
+
+
+def word_span(p: Play, element_id: str, word: str) -> tuple[float, float, float]:
+    """(left, right, middle y) of the first whole `word` in the element's text, in viewport pixels: where the
+    screenshot draws it (reads the page's text layout, which the outline does not give)."""
+    return tuple(p.env.unwrapped.session.page.evaluate(
+        """([id, word]) => { const e = document.querySelector(`[data-cg-id="${id}"]`);
+            const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              const at = (' ' + node.data + ' ').indexOf(' ' + word + ' ');
+              if (at < 0) continue;
+              const range = document.createRange(); range.setStart(node, at); range.setEnd(node, at + word.length);
+              const r = range.getBoundingClientRect(); return [r.left, r.right, r.top + r.height / 2]; }
+            return null; }""", [element_id, word]))
+
+
+def _swatch(p: Play, color: str) -> str:
+    """The palette swatch whose pixels in the screenshot are the colour's hue."""
+    want = np.array([int(EDITOR_COLORS[color][k:k + 2], 16) for k in (0, 2, 4)])
+    shot = p.obs["screenshot"]
+    def distance(element_id: str) -> float:
+        x, y = p.center(element_id)
+        return float(np.abs(shot[int(y), int(x)].astype(int) - want).sum())
+    return min((i for i, _, rest in p.elements("generic") if "ql-picker-item" in rest), key=distance)
+
+
+def _color_picker(p: Play) -> str:
+    """The toolbar's colour drop-down: the unnamed control before the bold button."""
+    toolbar = [m for m in OUTLINE_LINE.finditer(p.text) if not m["indent"]]
+    bold = next(k for k, m in enumerate(toolbar) if "ql-bold" in m["rest"])
+    return toolbar[bold - 1]["id"]
+
+
+@policy("text-editor")
+def _text_editor(p: Play) -> None:
+    """Select the word (a drag across it) or everything (Control+a), then the toolbar's style or colour."""
+    match = re.match(r"Using the text editor, (?:give the text (.+?)|give everything|make everything) the "
+                     r"(style|color) (\w+)", p.goal)
+    word, kind, value = match.groups()
+    paragraph = p.ids("paragraph")[0]
+    if word:
+        left, right, y = word_span(p, paragraph, word)
+        p.drag_xy(left + 1, y, right - 1, y)
+    else:
+        p.click(paragraph)
+        p.press("Control+a")
+    if kind == "style":
+        p.click(next(i for i, _, rest in p.elements("button") if f"ql-{value[:-2] if value.endswith('ed') else value}"
+                     in rest or (value == "italics" and "ql-italic" in rest)))
+    else:
+        p.click(_color_picker(p))
+        p.click(_swatch(p, value))
+    p.submit()

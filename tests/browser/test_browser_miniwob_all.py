@@ -652,7 +652,6 @@ NOT_YET = {
     "choose-date-medium": "jQuery UI datepicker navigation not scripted yet",
     "choose-date-nodelay": "jQuery UI datepicker navigation not scripted yet",
     "stock-market": "needs waiting on a live price",
-    "text-editor": "text selection and formatting not scripted yet",
 }
 
 
