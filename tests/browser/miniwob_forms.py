@@ -278,3 +278,26 @@ def _text_editor(p: Play) -> None:
         p.click(_color_picker(p))
         p.click(_swatch(p, value))
     p.submit()
+
+
+# ----------------------------------------------------------------------------------- social-media feed
+POST_ICONS = ("Reply", "Retweet", "Like")  # the other buttons are in each post's "more" menu
+
+
+@policy("social-media")
+def _social_media(p: Play) -> None:
+    """The button's icon under the user's post, or the entry of that post's "more" menu ("Mute @user")."""
+    user, button = re.match(r'For the user (@\S+), click on the "(.+)" button', p.goal).groups()
+    lines = p.text.split("\n")
+    start = next(k for k, line in enumerate(lines) if k > 5 and re.search(rf"\] generic '{re.escape(user)}'", line))
+    post = lines[start:]
+
+    def control(kind: str) -> str:
+        return re.search(r"\[(\S+)\]", next(line for line in post if f"class='{kind}'" in line)).group(1)
+
+    if button in POST_ICONS:
+        p.click(control(button.lower()))
+        return
+    p.click(control("more"))
+    post = p.text.split("\n")[start:]
+    p.click(next(i for i, name, _ in p.elements() if name.startswith(button) and f"[{i}]" in "\n".join(post)))

@@ -50,6 +50,22 @@ def test_hover_opens_a_css_menu_and_mouse_down_move_up(local_page):
     assert log == ["mousedown:box", "mouseup:box"] and "mousemove:box" in local_page.js("log")
 
 
+def test_click_lands_on_an_icon_that_flickers_while_its_hover_image_loads(local_page):
+    """MiniWoB's social-media: an icon whose :hover style swaps in an image not loaded yet has no width while
+    hovered, so it stops being hovered, comes back under the pointer, and so on until the image is there. A
+    press during that lands on the next icon, slid under the pointer, and the release on this one: the click
+    event goes to the row."""
+    local_page.open(RECORD + """
+      <style>span { display: inline-block; height: 14px } #like { width: 14px; margin-left: 15px; background: #c00 }
+        #like:hover:not(.loaded) { width: 0 } #more { width: 30px }</style>
+      <div id=row style="width:200px;height:20px"><span id=like aria-label=Like></span><span id=more></span></div>
+      <script>like.addEventListener('mouseover', () => setTimeout(() => like.classList.add('loaded'), 300),
+          {once: true});
+        row.addEventListener('click', rec);</script>""")
+    local_page.act(f'click("{local_page.id("generic", "Like")}")')
+    assert local_page.js("log") == ["click:like"]
+
+
 def test_select_one_and_several_options(local_page):
     local_page.open("""
       <select id=one aria-label=Size><option>S</option><option value=m>M</option></select>

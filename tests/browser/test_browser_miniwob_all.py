@@ -616,8 +616,6 @@ def _ascending_numbers(p: Play) -> None:
 NOT_YET = {
     "highlight-text-2": "the same drag selection as highlight-text is scored -1 in about 1 of 8 runs of one seed "
                         "(an edge of the selection); kept out of the sweep until that is understood",
-    "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
-                    "verdict); the hover menu itself works (test_browser_interact)",
     "click-pie": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
     "click-pie-nodelay": "pie items are animated Raphaël paths under the drawing surface; clicks by position miss them",
     "bisect-angle": "canvas-like SVG geometry: needs the angle's coordinates, which the outline does not give",

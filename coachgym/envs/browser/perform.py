@@ -80,11 +80,21 @@ class Performer:
                               f"{self.config.viewport_height} viewport.")
 
     # ----------------------------------------------------------------- pointer
+    def _hovered(self, id: str) -> Locator:
+        """The element with the pointer already on it. A click moves the pointer and presses at once, so an
+        element that reacts to the hover by changing its box (an icon whose hover image is still loading has no
+        width; MiniWoB's social-media) gets the press on whatever slid under the pointer and the release on
+        itself, and the click event goes to their common ancestor. Hovering first lets the click's own
+        visible-and-stable wait see that reaction and press only once the element is back in place."""
+        element = self.locate(id)
+        element.hover()
+        return element
+
     def _click(self, id: str) -> None:
-        self.locate(id).click()
+        self._hovered(id).click()
 
     def _dblclick(self, id: str) -> None:
-        self.locate(id).dblclick()
+        self._hovered(id).dblclick()
 
     def _click_xy(self, x: float, y: float) -> None:
         self._inside(x, y)
