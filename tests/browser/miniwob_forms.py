@@ -176,14 +176,19 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December"]
 
 
-def _autocomplete(p: Play, box: str, place: str, delayed: bool) -> None:
+def _autocomplete(p: Play, box: str, place: str) -> None:
     """Type a city or airport code, then pick the menu entry that is exactly it ("City, ST (CODE)"): the page
-    accepts only an entry of its airport list, not the typed text."""
+    accepts only an entry of its airport list, not the typed text. The menu comes after jQuery UI's search delay
+    (300 ms, none on the nodelay page) and its rendering, which takes a while on a busy machine."""
     p.type(box, place)
-    if delayed:
-        p.wait(500)  # jQuery UI's autocomplete searches 300 ms after the last key
-    p.click(next(i for i, name, rest in p.elements("generic") if "offscreen" not in rest
-                 and (name.startswith(place + " (") or name.endswith(f"({place})"))), by_position=True)
+    for _ in range(10):
+        entry = next((i for i, name, rest in p.elements("generic") if "offscreen" not in rest
+                      and (name.startswith(place + " (") or name.endswith(f"({place})"))), None)
+        if entry:
+            p.click(entry, by_position=True)
+            return
+        p.wait(400)
+    raise LookupError(f"no autocomplete entry for {place!r} in:\n{p.text}")
 
 
 def _pick_date(p: Play, box: str, month: int, day: int, year: int) -> None:
@@ -204,10 +209,9 @@ def _pick_date(p: Play, box: str, month: int, day: int, year: int) -> None:
 def _book_flight(p: Play) -> None:
     kind, origin, destination, month, day, year = re.match(
         r"Book the (cheapest|shortest) one-way flight from: (.+) to: (.+) on (\d\d)/(\d\d)/(\d{4})\.", p.goal).groups()
-    delayed = "nodelay" not in p.env.unwrapped.task.id
     from_box, to_box, date_box = p.ids("textbox")
-    _autocomplete(p, from_box, origin, delayed)
-    _autocomplete(p, to_box, destination, delayed)
+    _autocomplete(p, from_box, origin)
+    _autocomplete(p, to_box, destination)
     _pick_date(p, date_box, int(month), int(day), int(year))
     p.submit("Search")
     prices = [(i, int(name.split("$")[1])) for i, name, _ in p.elements("button") if name.startswith("Book flight for $")]
