@@ -120,7 +120,7 @@ def parse_instruction(task: str, goal: str, senders: set[str]) -> tuple[str, dic
     votes: Counter = Counter()
     for action, template in instruction_templates(task):
         match = _template_pattern(template).fullmatch(goal)
-        if match and all(match.groupdict().get(k, next(iter(senders))) in senders for k in ("NAME", "DEST")):
+        if match and all(name in senders for key, name in match.groupdict().items() if key != "MSG"):
             votes[(action, tuple(sorted(match.groupdict().items())))] += 1
     if not votes:
         raise LookupError(f"no {task} instruction template fits {goal!r}")
@@ -128,24 +128,20 @@ def parse_instruction(task: str, goal: str, senders: set[str]) -> tuple[str, dic
     return action, dict(fields)
 
 
-def _threads(p: Play) -> list[tuple[str, dict[str, str]]]:
-    """(sender's id, {icon class: id}) of each email in the inbox list, in order."""
-    threads: list[tuple[str, dict[str, str]]] = []
+def _threads(p: Play) -> list[tuple[str, str, dict[str, str]]]:
+    """(sender's id, sender, {icon class: id}) of each email in the inbox list, in order."""
+    threads: list[tuple[str, str, dict[str, str]]] = []
     opened = False
     for m in OUTLINE_LINE.finditer(p.text):
         if not m["indent"]:
             opened = m["role"] == "generic" and m["name"] is None and m["id"] != "3"
         elif opened and m["indent"] == "  " and m["name"]:
-            threads.append((m["id"], {}))
+            threads.append((m["id"], m["name"], {}))
             opened = False
         icon = re.search(r"class='(trash|star)'", m["rest"])
         if icon and threads:
-            threads[-1][1].setdefault(icon.group(1), m["id"])
+            threads[-1][2].setdefault(icon.group(1), m["id"])
     return threads
-
-
-def _sender_name(p: Play, element_id: str) -> str:
-    return next(name for i, name, _ in p.elements() if i == element_id)
 
 
 def _send_icon(p: Play) -> str:
@@ -155,9 +151,8 @@ def _send_icon(p: Play) -> str:
 @policy("email-inbox-nl-turk", "email-inbox-forward-nl", "email-inbox-forward-nl-turk")
 def _email_inbox_nl(p: Play) -> None:
     threads = _threads(p)
-    senders = {_sender_name(p, sender) for sender, _ in threads}
-    action, fields = parse_instruction(p.env.unwrapped.task.id.split(".", 1)[1], p.goal, senders)
-    sender, icons = next((s, icons) for s, icons in threads if _sender_name(p, s) == fields["NAME"])
+    action, fields = parse_instruction(p.env.unwrapped.task.id.split(".", 1)[1], p.goal, {n for _, n, _ in threads})
+    sender, icons = next((i, icons) for i, name, icons in threads if name == fields["NAME"])
     if action in ("delete", "important"):
         p.click(icons["trash" if action == "delete" else "star"])
         return
