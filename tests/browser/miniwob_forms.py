@@ -224,6 +224,7 @@ def _minutes(duration: str) -> int:
 # text-editor accepts, for each colour name, any of these swatches of the editor's palette (its page's COLOR_MAP).
 EDITOR_COLORS = {"red": "e60000", "orange": "ff9900", "yellow": "ffff00", "green": "008a00", "blue": "0066cc",
                  "purple": "9933ff"}
+STYLE_BUTTONS = {"bold": "ql-bold", "italics": "ql-italic", "underlined": "ql-underline"}  # the toolbar's classes
 
 
 def word_span(p: Play, element_id: str, word: str) -> tuple[float, float, float]:
@@ -241,7 +242,7 @@ def word_span(p: Play, element_id: str, word: str) -> tuple[float, float, float]
 
 
 def _swatch(p: Play, color: str) -> str:
-    """The palette swatch whose pixels in the screenshot are the colour's hue."""
+    """The palette swatch whose middle pixel in the screenshot is nearest the colour's main shade."""
     want = np.array([int(EDITOR_COLORS[color][k:k + 2], 16) for k in (0, 2, 4)])
     shot = p.obs["screenshot"]
     def distance(element_id: str) -> float:
@@ -271,8 +272,7 @@ def _text_editor(p: Play) -> None:
         p.click(paragraph)
         p.press("Control+a")
     if kind == "style":
-        p.click(next(i for i, _, rest in p.elements("button") if f"ql-{value[:-2] if value.endswith('ed') else value}"
-                     in rest or (value == "italics" and "ql-italic" in rest)))
+        p.click(next(i for i, _, rest in p.elements("button") if f"class='{STYLE_BUTTONS[value]}'" in rest))
     else:
         p.click(_color_picker(p))
         p.click(_swatch(p, value))
