@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -33,6 +34,17 @@ SYNONYMS = [
     "television televisions TV TVs", "house home houses homes", "fire flame fires flames", "pig pork swine",
     "rabbit rabbits bunny bunnies", "car cars automobile automobiles vehicle vehicles", "water",
 ]
+
+
+def _once_shown(p: Play, find: Callable[[], str | None]) -> str:
+    """The id `find` picks from the outline, waiting for it a little: an icon drawn by a CSS image is outlined
+    only once the image has loaded and given it a size."""
+    for _ in range(6):
+        found = find()
+        if found:
+            return found
+        p.wait(300)
+    raise LookupError(f"the element never showed up in:\n{p.text}")
 
 
 def _synonym_row(word: str) -> set[str]:
@@ -145,16 +157,17 @@ def _threads(p: Play) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def _send_icon(p: Play) -> str:
-    return next(i for i, _, rest in p.elements("generic") if "send.png" in rest)
+    return _once_shown(p, lambda: next((i for i, _, rest in p.elements("generic") if "send.png" in rest), None))
 
 
 @policy("email-inbox-nl-turk", "email-inbox-forward-nl", "email-inbox-forward-nl-turk")
 def _email_inbox_nl(p: Play) -> None:
     threads = _threads(p)
     action, fields = parse_instruction(p.env.unwrapped.task.id.split(".", 1)[1], p.goal, {n for _, n, _ in threads})
-    sender, icons = next((i, icons) for i, name, icons in threads if name == fields["NAME"])
+    sender = next(i for i, name, _ in threads if name == fields["NAME"])
     if action in ("delete", "important"):
-        p.click(icons["trash" if action == "delete" else "star"])
+        icon = "trash" if action == "delete" else "star"
+        p.click(_once_shown(p, lambda: next(icons for i, _, icons in _threads(p) if i == sender).get(icon)))
         return
     p.click(sender)
     if action == "reply":
@@ -174,16 +187,19 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 def _autocomplete(p: Play, box: str, place: str) -> None:
     """Type a city or airport code, then pick the menu entry that is exactly it ("City, ST (CODE)"): the page
     accepts only an entry of its airport list, not the typed text. The menu comes after jQuery UI's search delay
-    (300 ms, none on the nodelay page) and its rendering, which takes a while on a busy machine."""
+    (300 ms, none on the nodelay page) and is rebuilt for every prefix typed, which lags behind the keys on a busy
+    machine: the entry is clicked once two looks in a row show the same one."""
     p.type(box, place)
-    for _ in range(10):
+    seen = None
+    for _ in range(12):
         entry = next((i for i, name, rest in p.elements("generic") if "offscreen" not in rest
                       and (name.startswith(place + " (") or name.endswith(f"({place})"))), None)
-        if entry:
+        if entry and entry == seen:
             p.click(entry, by_position=True)
             return
-        p.wait(400)
-    raise LookupError(f"no autocomplete entry for {place!r} in:\n{p.text}")
+        seen = entry
+        p.wait(300)
+    raise LookupError(f"no steady autocomplete entry for {place!r} in:\n{p.text}")
 
 
 def _pick_date(p: Play, box: str, month: int, day: int, year: int) -> None:
@@ -287,16 +303,18 @@ POST_ICONS = ("Reply", "Retweet", "Like")  # the other buttons are in each post'
 def _social_media(p: Play) -> None:
     """The button's icon under the user's post, or the entry of that post's "more" menu ("Mute @user")."""
     user, button = re.match(r'For the user (@\S+), click on the "(.+)" button', p.goal).groups()
-    lines = p.text.split("\n")
-    start = next(k for k, line in enumerate(lines) if k > 5 and re.search(rf"\] generic '{re.escape(user)}'", line))
-    post = lines[start:]
 
-    def control(kind: str) -> str:
-        return re.search(r"\[(\S+)\]", next(line for line in post if f"class='{kind}'" in line)).group(1)
+    def post() -> str:  # the outline from the user's name on (the lines above change as icons load)
+        lines = p.text.split("\n")
+        return "\n".join(lines[next(k for k, line in enumerate(lines)
+                                    if k > 5 and re.search(rf"\] generic '{re.escape(user)}'", line)):])
+
+    def control(kind: str) -> str | None:
+        found = re.search(rf"\[(\S+)\] generic class='{kind}'", post())
+        return found and found.group(1)
 
     if button in POST_ICONS:
-        p.click(control(button.lower()))
+        p.click(_once_shown(p, lambda: control(button.lower())))
         return
-    p.click(control("more"))
-    post = p.text.split("\n")[start:]
-    p.click(next(i for i, name, _ in p.elements() if name.startswith(button) and f"[{i}]" in "\n".join(post)))
+    p.click(_once_shown(p, lambda: control("more")))
+    p.click(next(i for i, name, _ in p.elements() if name.startswith(button) and f"[{i}]" in post()))
