@@ -51,16 +51,17 @@ class LocalPage:
         return "\n".join(self.snap.lines)
 
     def act(self, action: str) -> str:
-        """Run the action text; returns the new outline (raises `ActionError` like the env would report)."""
+        """Run the action text; returns the new outline after the notes of actions the page cut short, as the
+        env does (raises `ActionError` like the env would report)."""
         from coachgym.envs.browser.actions import BROWSER_ACTIONS
         from coachgym.envs.browser.observe import snapshot
         from coachgym.envs.browser.perform import Performer
 
         parsed = BROWSER_ACTIONS.parse(action)
-        for single in parsed.args["actions"] if parsed.name == "sequence" else [parsed]:
-            Performer(self.session, self.snap, self.config).run(single)
+        notes = [Performer(self.session, self.snap, self.config).run(single)
+                 for single in (parsed.args["actions"] if parsed.name == "sequence" else [parsed])]
         self.snap = snapshot(self.session.page, self.config)
-        return self.text
+        return "\n\n".join([*filter(None, notes), self.text])
 
     def id(self, role: str, name: str) -> str:
         from coachgym.envs.browser.expert import find_element

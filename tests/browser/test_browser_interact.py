@@ -50,6 +50,22 @@ def test_hover_opens_a_css_menu_and_mouse_down_move_up(local_page):
     assert log == ["mousedown:box", "mouseup:box"] and "mousemove:box" in local_page.js("log")
 
 
+def test_click_lands_on_an_icon_that_flickers_while_its_hover_image_loads(local_page):
+    """MiniWoB's social-media: an icon whose :hover style swaps in an image not loaded yet has no width while
+    hovered, so it stops being hovered, comes back under the pointer, and so on until the image is there. A
+    press during that lands on the next icon, slid under the pointer, and the release on this one: the click
+    event goes to the row."""
+    local_page.open(RECORD + """
+      <style>span { display: inline-block; height: 14px } #like { width: 14px; margin-left: 15px; background: #c00 }
+        #like:hover:not(.loaded) { width: 0 } #more { width: 30px }</style>
+      <div id=row style="width:200px;height:20px"><span id=like aria-label=Like></span><span id=more></span></div>
+      <script>like.addEventListener('mouseover', () => setTimeout(() => like.classList.add('loaded'), 300),
+          {once: true});
+        row.addEventListener('click', rec);</script>""")
+    local_page.act(f'click("{local_page.id("generic", "Like")}")')
+    assert local_page.js("log") == ["click:like"]
+
+
 def test_select_one_and_several_options(local_page):
     local_page.open("""
       <select id=one aria-label=Size><option>S</option><option value=m>M</option></select>
@@ -109,6 +125,31 @@ def test_type_is_key_by_key_when_short_and_whole_when_long(local_page):
         local_page.act(f'type("{local_page.id("paragraph", "note")}", "x")')
 
 
+def test_type_that_the_page_cuts_short_keeps_what_landed_and_says_so(local_page):
+    """Once keys flow, the page's doing is the page's behaviour (MiniWoB's login-user-popup disables the form on
+    purpose): nothing is put back, the action stays valid, and the observation says how many keys landed."""
+    local_page.open(RECORD + """<input id=f aria-label=Field value=old><input id=g aria-label=Next>
+      <script>f.addEventListener('input', () => { if (f.dataset.mode === 'disable' && f.value.length === 3) f.disabled = true;
+          if (f.dataset.mode === 'advance' && f.value.length === 2) g.focus(); });
+        f.addEventListener('keydown', () => {
+          if (f.dataset.mode === 'slow') { const end = Date.now() + 1200; while (Date.now() < end); } });</script>""")
+    field = local_page.id("textbox", "Field")
+    local_page.js("f.dataset.mode = 'disable'")
+    text = local_page.act(f'type("{field}", "abcdefgh", enter=True)')
+    assert text.startswith(f"Typing into element {field} was cut short: the page disabled or made read-only it "
+                           "after 3 of 8 keys, so the rest went to whatever had the focus and Enter was not pressed")
+    assert local_page.js("[f.value, f.disabled]") == ["abc", True]
+    local_page.js("f.disabled = false; f.dataset.mode = 'advance'")
+    text = local_page.act(f'type("{field}", "12345")')  # a form that moves on to its next field by itself
+    assert "the page moved the focus away from it after 2 of 5 keys" in text
+    assert local_page.js("[f.value, g.value]") == ["12", "345"]
+    local_page.js("f.dataset.mode = 'slow'")  # 3.6 s of key handling: the page's own time, no failure
+    assert local_page.act(f'type("{field}", "xyz")').startswith("[") and local_page.js("f.value") == "xyz"
+    local_page.js("f.dataset.mode = ''")
+    text = local_page.act(f'type("{field}", "héllo → ok")')  # characters off the keyboard are inserted
+    assert "cut short" not in text and local_page.js("f.value") == "héllo → ok"
+
+
 def test_upload_puts_the_agents_bytes_into_a_file_input(local_page):
     local_page.open("""<label>CV <input id=cv type=file></label><p id=out></p>
       <script>cv.addEventListener('change', () => cv.files[0].text().then((t) => out.textContent = 'read ' + t));</script>""")
@@ -153,3 +194,18 @@ def test_the_task_ending_midway_stops_the_remaining_actions(miniwob_env):
     obs, reward, terminated, _, _ = miniwob_env.step(f'click("{button}")\nclick("{button}")')
     assert terminated and reward == 1.0
     assert obs["text"].startswith("The task page reports the episode finished. The remaining 1 action(s) did not run.")
+
+
+def test_a_popup_that_disables_the_form_is_reported_and_can_be_dismissed(miniwob_env):
+    """login-user-popup (seed 11) opens its popup when the username field takes the focus, disabling the form:
+    the type action is valid, says no key landed, and after Cancel the same action types the whole name."""
+    obs, _ = miniwob_env.reset(seed=11, options={"task_id": "miniwob.login-user-popup"})
+    user = find_element(obs["text"], "textbox", "")
+    obs, _, _, _, info = miniwob_env.step(f'type("{user}", "juan")')
+    assert "action_error" not in info
+    assert obs["text"].startswith(f"Typing into element {user} was cut short: the page disabled or made read-only "
+                                  "it after 0 of 4 keys")
+    obs, _, _, _, _ = miniwob_env.step(f'click("{find_element(obs["text"], "button", "Cancel")}")')
+    obs, _, _, _, info = miniwob_env.step(f'type("{user}", "juan")')
+    assert "action_error" not in info and "cut short" not in obs["text"]
+    assert f"[{user}] textbox value='juan'" in obs["text"]

@@ -24,6 +24,7 @@ from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+import tests.browser.miniwob_forms  # noqa: F401 - registers policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -608,22 +609,6 @@ def _ascending_numbers(p: Play) -> None:
 
 
 NOT_YET = {
-    "social-media": "clicking a post's icon sometimes does not reach the page's handler (seed 12: Like gives no "
-                    "verdict); the hover menu itself works (test_browser_interact)",
-    "book-flight": "multi-page flight form not scripted yet",
-    "book-flight-nodelay": "multi-page flight form not scripted yet",
-    "click-checkboxes-soft": "needs word similarity",
-    "email-inbox-forward-nl": "natural-language instruction not parsed yet",
-    "email-inbox-forward-nl-turk": "natural-language instruction not parsed yet",
-    "email-inbox-nl-turk": "natural-language instruction not parsed yet",
-    "order-food": "not scripted yet",
-    "stock-market": "reading the price and clicking Buy are separate steps, 0-5 price ticks (100 ms, up to $1.50 "
-                    "each) apart on the shared 2-core box, and the page allows 20 steps in its 10 s; seed 12's price "
-                    "is $2.50 under the limit at only 4 of its 100 ticks. Buying at <= limit - $2.50: seed 11 won "
-                    "6/6, seed 12 4/6; with the margin falling to $1.50 after 6 s and 100 ms polls: seed 11 8/8, "
-                    "seed 12 4/8 (3 ran out of steps, 1 bought as the price rose past the limit)",
-    "terminal": "not scripted yet",
-    "text-editor": "text selection and formatting not scripted yet",
 }
 
 

@@ -38,7 +38,8 @@ BROWSER_SPECS = [
     ActionSpec(
         name="type",
         doc="Replace the text of an input with `text`: typed key by key up to 256 characters, longer text "
-        "is inserted at once. Either all of it lands or the field keeps its old value.",
+        "is inserted at once. If the page disables, removes or moves the focus away from the field midway, "
+        "what landed stays and the observation says how many keys did.",
         args=[
             ELEMENT,
             ActionArg(name="text", type="str"),

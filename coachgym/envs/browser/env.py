@@ -165,10 +165,10 @@ class BrowserEnv(AgentEnv):
     def _act(self, action: ParsedAction) -> StepResult:
         assert self.session is not None and self.world is not None
         actions = action.args["actions"] if action.name == SEQUENCE else [action]
-        note = None
+        note, cut_short = None, []
         for index, single in enumerate(actions, start=1):
             try:
-                self._perform(single)
+                cut_short.append(self._perform(single))
             except ActionError as error:
                 if index == 1:
                     raise
@@ -181,19 +181,20 @@ class BrowserEnv(AgentEnv):
                 skipped = len(actions) - index
                 note += f" The remaining {skipped} action(s) did not run." if skipped else ""
                 break
-        text = self._render()
+        text = "\n\n".join([*filter(None, cut_short), self._render()])
         if note:
             text = note + "\n\n" + text
         return StepResult(text=text, done=bool(note) or actions[-1].name == "answer")
 
-    def _perform(self, action: ParsedAction) -> None:
-        """One action through Playwright; its failures become `ActionError`s unless the browser is gone."""
+    def _perform(self, action: ParsedAction) -> str | None:
+        """One action through Playwright; its failures become `ActionError`s unless the browser is gone. Returns
+        the note of an action the page cut short."""
         assert self.session is not None
         if action.name == "answer":
             self.answer = action.args["text"]
-            return
+            return None
         try:
-            Performer(self.session, self.snap, self.config).run(action)
+            return Performer(self.session, self.snap, self.config).run(action)
         except PlaywrightTimeout as error:
             self._wait_until_responsive()
             raise ActionError(f"{action.name} timed out: {_first_line(error)} (is the element hidden, disabled "

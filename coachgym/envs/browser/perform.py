@@ -1,7 +1,9 @@
 """Carrying out one browser action on the active tab: the Playwright side of `actions.py`.
 
 `Performer.run(action)` does exactly what the action's doc promises or raises `ActionError`
-(or Playwright's own error, which the env turns into one) saying why it could not. Element ids
+(or Playwright's own error, which the env turns into one) saying why it could not; where the page
+itself cut an action short (it disabled a field being typed into), `run` returns a note for the
+observation instead, since that is the page's behaviour for the agent to see, not its mistake. Element ids
 are validated against the last observation before they reach a selector, and file uploads carry
 only bytes the agent wrote, never a path on this machine. It knows nothing about tasks, scoring
 or rendering the observation (`env.py`, `observe.py`).
@@ -20,7 +22,20 @@ from coachgym.envs.browser.observe import ID_ATTR, Snapshot
 from coachgym.envs.browser.session import BrowserSession
 
 TYPE_KEYS_MAX = 256  # longer text is inserted at once: key by key it would take seconds
-TYPE_MS_PER_KEY = 15  # time budget per typed key on top of the action timeout
+_EDITABLE = ("e => e.isContentEditable || (['INPUT', 'TEXTAREA'].includes(e.tagName) && !e.disabled && !e.readOnly "
+             "&& !['checkbox', 'radio', 'file'].includes(e.type))")
+# Counts the typed characters that reach the field while it can take them (it or, in a rich-text editor, an
+# element inside it): a key press, or an insertion without one (Playwright inserts characters that are not on the
+# keyboard layout). A disabled field can keep the focus for a moment, so its key presses are checked one by one.
+_COUNT_KEYS = f"""e => {{ const tally = {{keys: 0, pressed: false}}, editable = {_EDITABLE};
+    const inside = (ev) => (ev.target === e || e.contains(ev.target)) && editable(e);
+    const handlers = {{keydown: (ev) => {{ tally.pressed = true; if (inside(ev)) tally.keys++; }},
+                      keyup: () => {{ tally.pressed = false; }},
+                      input: (ev) => {{ if (!tally.pressed && inside(ev)) tally.keys++; }}}};
+    for (const [type, handler] of Object.entries(handlers)) window.addEventListener(type, handler, true);
+    tally.stop = () => {{ for (const [type, handler] of Object.entries(handlers))
+        window.removeEventListener(type, handler, true); return tally.keys; }};
+    return tally; }}"""
 DRAG_STEPS = 8  # intermediate mouse moves, so drag libraries (jQuery UI, HTML5 DnD) see a real drag
 MAX_UPLOAD_CHARS = 1_000_000
 _KEY_ALIASES = {"ctrl": "Control", "control": "Control", "cmd": "Meta", "command": "Meta", "meta": "Meta",
@@ -52,9 +67,10 @@ class Performer:
     def page(self) -> Page:
         return self.session.page
 
-    def run(self, action: ParsedAction) -> None:
-        handler: Callable[..., None] = getattr(self, f"_{action.name}")
-        handler(**action.args)
+    def run(self, action: ParsedAction) -> str | None:
+        """Carry out the action; returns a note for the observation when the page cut it short."""
+        handler: Callable[..., str | None] = getattr(self, f"_{action.name}")
+        return handler(**action.args)
 
     # ----------------------------------------------------------------- elements
     def locate(self, element_id: str) -> Locator:
@@ -80,11 +96,21 @@ class Performer:
                               f"{self.config.viewport_height} viewport.")
 
     # ----------------------------------------------------------------- pointer
+    def _hovered(self, id: str) -> Locator:
+        """The element with the pointer already on it. A click moves the pointer and presses at once, so an
+        element that reacts to the hover by changing its box (an icon whose hover image is still loading has no
+        width; MiniWoB's social-media) gets the press on whatever slid under the pointer and the release on
+        itself, and the click event goes to their common ancestor. Hovering first lets the click's own
+        visible-and-stable wait see that reaction and press only once the element is back in place."""
+        element = self.locate(id)
+        element.hover()
+        return element
+
     def _click(self, id: str) -> None:
-        self.locate(id).click()
+        self._hovered(id).click()
 
     def _dblclick(self, id: str) -> None:
-        self.locate(id).dblclick()
+        self._hovered(id).dblclick()
 
     def _click_xy(self, x: float, y: float) -> None:
         self._inside(x, y)
@@ -140,24 +166,38 @@ class Performer:
                               "scroll the page with scroll(dx, dy) or pick the scrollable container.")
 
     # ----------------------------------------------------------------- keyboard and forms
-    def _type(self, id: str, text: str, enter: bool = False) -> None:
+    def _type(self, id: str, text: str, enter: bool = False) -> str | None:
+        """A field that cannot take text when the action starts (not editable, or not visible and enabled within
+        the action timeout) is the agent's mistake: the action is invalid and nothing changes. Once keys flow,
+        what the page does is its own behaviour, as for a user at a keyboard (MiniWoB's login-user-popup
+        disables the form midway on purpose): the keys that landed stay, nothing is put back, and the note
+        says how many landed and what stopped the rest. How long the page takes to handle each key is its
+        own business too (a jQuery UI autocomplete rebuilds its menu per key); only the step deadline bounds
+        a page that stops responding."""
         element = self.locate(id)
-        if not element.evaluate("e => e.isContentEditable || (['INPUT', 'TEXTAREA'].includes(e.tagName) && "
-                                "!e.disabled && !e.readOnly && !['checkbox', 'radio', 'file'].includes(e.type))"):
+        if not element.evaluate(_EDITABLE):
             raise ActionError(f"Element {id} is not a text field that can be edited; type into an enabled input, "
                               "textarea or editable element.")
-        before = element.evaluate("e => e.isContentEditable ? e.innerText : e.value")
         if len(text) > TYPE_KEYS_MAX:
             element.fill(text)
         else:
-            element.fill("")
-            try:
-                element.press_sequentially(text, timeout=self.config.action_timeout_ms + TYPE_MS_PER_KEY * len(text))
-            except Exception:
-                element.fill(before)  # all or nothing: the field keeps what it had
-                raise
+            element.fill("")  # waits until the field can take text
+            tally = element.evaluate_handle(_COUNT_KEYS)
+            element.press_sequentially(text, timeout=0)
+            landed = tally.evaluate("t => t.stop()")
+            if landed < len(text):
+                return self._cut_short(id, element, landed, len(text), enter)
         if enter:
             element.press("Enter")
+        return None
+
+    @staticmethod
+    def _cut_short(id: str, element: Locator, landed: int, total: int, enter: bool) -> str:
+        what = ("removed" if not element.count() else "disabled or made read-only" if not element.evaluate(_EDITABLE)
+                else "moved the focus away from")
+        return (f"Typing into element {id} was cut short: the page {what} it after {landed} of {total} keys, so "
+                f"the rest went to whatever had the focus{' and Enter was not pressed' if enter else ''}. "
+                "The field keeps what landed; look at the page before typing again.")
 
     def _press(self, key: str, id: str = "") -> None:
         keys = normalize_keys(key)
