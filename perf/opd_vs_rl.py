@@ -39,7 +39,7 @@ out; per round, with T = tokens of the round's training sequences, pad copies in
   training  6 N_s T per epoch (forward + backward of every token; only agent tokens carry loss);
   teacher   2 N_t T once per round (distillation only: it scores every token of the sequences).
 
-Run: python perf/opd_vs_rl.py            (3 seeds, about 20 min on 2 shared cores)
+Run: python perf/opd_vs_rl.py            (3 seeds; docs/training.md has the measured run and its time)
      python perf/opd_vs_rl.py --quick    (seconds-long smoke run of the same code path)
 """
 

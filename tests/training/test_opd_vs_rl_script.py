@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow  # about a minute on an idle 2-core box: ten runs of the trainer and the teacher
+@pytest.mark.slow  # about a minute on an idle 2-core box (two SFTs, four one-round runs, six evaluations)
 @pytest.mark.timeout(1800)
 def test_opd_vs_rl_quick_prints_the_table_and_counts_costs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
