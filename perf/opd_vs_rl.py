@@ -24,14 +24,15 @@ Both arms get one sweep, the same for each: learning rate x `--lrs` and samples 
 the highest best success) then runs on the other seeds; the table is the median over all seeds.
 
 Target ("teacher level"): held-out greedy success >= teacher's held-out success - 5 points,
-at one of the evaluations every `--eval-every` rounds. For each arm the table gives, at the first
+at one of the evaluations every `--eval-every` training episodes. For each arm the table gives, at the first
 evaluation reaching it: student env steps (actions sent to the env in training rollouts), total
 FLOPs and training wall time (evaluation excluded). A median is "not reached" unless most
 seeds reached the target; the best success is printed either way.
 
 FLOPs (N_s, N_t: student and teacher parameter counts, the tied embedding counted once, which
-stands for the LM-head matmul; attention-score FLOPs, a few percent at these lengths, are left
-out; per round, with T = tokens of the round's training sequences, pad copies included):
+stands for the LM-head matmul; attention-score FLOPs are left out for both arms alike, and at
+these lengths (hundreds of tokens, width 48-64) they are not small, so the totals understate the
+absolute cost, not the ratio between arms; per round, with T = tokens of the round's training sequences, pad copies included):
   sampling  2 N_s x sum over turns of (context re-read + tokens generated): `generate` has no
             prefix cache across turns, so each turn reads its whole episode so far;
   old logps 2 N_s T when the round takes more than one optimizer step (TRL's PPO ratio) or the
@@ -40,7 +41,7 @@ out; per round, with T = tokens of the round's training sequences, pad copies in
   teacher   2 N_t T once per round (distillation only: it scores every token of the sequences).
 
 Run: python perf/opd_vs_rl.py            (3 seeds; docs/training.md has the measured run and its time)
-     python perf/opd_vs_rl.py --quick    (seconds-long smoke run of the same code path)
+     python perf/opd_vs_rl.py --quick    (smoke run of the same code path: one round per run)
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ import tempfile
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,11 +182,12 @@ def run_arm(setup: Setup, arm: str, lr: float, samples: int, seed: int) -> Run:
                                          "success": setup.warm_success}])
     per_round = TASKS_PER_ROUND * samples
     eval_rounds = max(1, setup.eval_episodes // per_round)
-    common = dict(model=setup.warm, output_dir=setup.runs / f"{arm}-{lr:g}-{samples}-{seed}", suite=str(setup.suite),
-                  tasks=setup.train, iterations=max(1, setup.episodes // per_round), tasks_per_iteration=TASKS_PER_ROUND,
-                  samples_per_task=samples, minibatch_size=per_round // STEPS_PER_ROUND, epochs_per_batch=1,
-                  temperature=TEMPERATURE, max_new_tokens=MAX_NEW_TOKENS, learning_rate=lr, eval_every=0,
-                  save_every=10**6, report_to="none", progress=False, resume=False, seed=seed)
+    common = {"model": setup.warm, "output_dir": setup.runs / f"{arm}-{lr:g}-{samples}-{seed}",
+              "suite": str(setup.suite), "tasks": setup.train, "iterations": max(1, setup.episodes // per_round),
+              "tasks_per_iteration": TASKS_PER_ROUND, "samples_per_task": samples,
+              "minibatch_size": per_round // STEPS_PER_ROUND, "epochs_per_batch": 1, "temperature": TEMPERATURE,
+              "max_new_tokens": MAX_NEW_TOKENS, "learning_rate": lr, "eval_every": 0, "save_every": 10**6,
+              "report_to": "none", "progress": False, "resume": False, "seed": seed}
     if arm == "distill":
         config = DistillConfig(teacher=TeacherSettings(model=str(setup.teacher)), kl_estimator="sampled", **common)
         trainer = build_trainer(config, lambda tokenizer: make_teacher(config.teacher, tokenizer), "sampled")
@@ -337,7 +339,7 @@ def main() -> None:
     started, load = time.perf_counter(), os.getloadavg()
     command = "python perf/opd_vs_rl.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
                                                        if v not in (None, False) and k not in ("work", "out", "quick"))
-    print(f"{command}\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average {load[0]:.1f} "
+    print(f"{command}\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load[0]:.1f} "
           f"(1 min) {load[1]:.1f} (5 min) on {os.cpu_count()} cores, torch threads 1", flush=True)
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(
             args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:

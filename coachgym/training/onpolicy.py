@@ -88,7 +88,7 @@ class OnPolicySettings(RunSettings):
                                                "of each GPU's memory.")
 
     @model_validator(mode="after")
-    def _vllm_serves_text_students(self) -> "OnPolicySettings":
+    def _vllm_serves_text_students(self) -> OnPolicySettings:
         """vLLM has no CrossAttnVLM: refuse here rather than after loading models onto GPUs."""
         from coachgym.agents.hf import vlm_classes
 
