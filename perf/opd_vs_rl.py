@@ -322,7 +322,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=256, help="Training episodes per run (the env-step budget)")
     parser.add_argument("--eval-every", type=int, default=32, help="Evaluate every this many training episodes")
     parser.add_argument("--teacher-steps", type=int, default=300, help="SFT steps (batch 4) of the teacher")
-    parser.add_argument("--warm-steps", type=int, default=60, help="SFT steps (batch 4) of the warm start")
+    parser.add_argument("--warm-steps", type=int, default=90, help="SFT steps (batch 4) of the warm start")
     parser.add_argument("--jobs", type=int, default=2, help="Runs at a time, one process and one thread each")
     parser.add_argument("--work", type=Path, help="Keep the suite, demos, teacher and warm start here and reuse "
                         "them on the next run (default: a temporary folder)")
