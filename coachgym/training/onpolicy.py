@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import torch
 from datasets import Dataset
-from pydantic import Field
+from pydantic import Field, model_validator
 from transformers import PreTrainedModel
 from transformers.trainer_utils import get_last_checkpoint
 from trl import GRPOConfig, GRPOTrainer
@@ -86,6 +86,16 @@ class OnPolicySettings(RunSettings):
     vllm_server_base_url: str | None = Field(default=None, description="Server mode: e.g. http://host:8001.")
     vllm_gpu_memory_utilization: float = Field(default=0.3, gt=0, le=1, description="Colocate mode: vLLM's share "
                                                "of each GPU's memory.")
+
+    @model_validator(mode="after")
+    def _vllm_serves_text_students(self) -> OnPolicySettings:
+        """vLLM has no CrossAttnVLM: refuse here rather than after loading models onto GPUs."""
+        from coachgym.agents.hf import vlm_classes
+
+        if self.use_vllm and vlm_classes(self.model) is not None:
+            raise ValueError(f"use_vllm is true but {self.model} is a CrossAttnVLM, an architecture vLLM cannot "
+                             "serve; set use_vllm: false to generate with transformers (HF generation, also on GPUs).")
+        return self
 
 
 def rows_per_round(config: OnPolicySettings, task_count: int) -> tuple[int, int]:

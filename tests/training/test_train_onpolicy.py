@@ -163,3 +163,14 @@ def test_train_rollouts_keep_generating_in_step_while_another_process_plays(stud
     assert calls == [2, 2, 0, 0, 0] and [e.env_steps for e in episodes] == [2, 2]
     for env in envs:
         env.close()
+
+
+def test_train_onpolicy_vllm_with_a_vlm_student_fails_at_config_time(vlm_student, student_path, screen_suite,
+                                                                     tmp_path):
+    with pytest.raises(ValueError, match="vLLM cannot serve.*use_vllm: false"):
+        RLConfig(model=vlm_student, output_dir=tmp_path, suite=screen_suite, use_vllm=True)
+    with pytest.raises(ValueError, match="vLLM cannot serve"):
+        DistillConfig(model=vlm_student, output_dir=tmp_path, suite=screen_suite, use_vllm=True,
+                      teacher=TeacherSettings(model=str(vlm_student)))
+    assert RLConfig(model=vlm_student, output_dir=tmp_path, suite=screen_suite).use_vllm is False
+    assert RLConfig(model=student_path, output_dir=tmp_path, suite="small-guess", use_vllm=True).use_vllm
