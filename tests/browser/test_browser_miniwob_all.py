@@ -25,6 +25,9 @@ from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
 from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
 import tests.browser.miniwob_forms  # noqa: F401 - registers policies
+import tests.browser.miniwob_geometry  # noqa: F401 - registers policies
+import tests.browser.miniwob_visual  # noqa: F401 - registers policies
+from tests.browser.miniwob_widgets import select_backwards  # also registers its policies
 
 
 def _selected_words(goal: str) -> list[str]:
@@ -609,6 +612,11 @@ def _ascending_numbers(p: Play) -> None:
 
 
 NOT_YET = {
+    "stock-market": "reading the price and clicking Buy are separate steps, 0-5 price ticks (100 ms, up to $1.50 "
+                    "each) apart on the shared 2-core box, and the page allows 20 steps in its 10 s; seed 12's price "
+                    "is $2.50 under the limit at only 4 of its 100 ticks. Buying at <= limit - $2.50: seed 11 won "
+                    "6/6, seed 12 4/6; with the margin falling to $1.50 after 6 s and 100 ms polls: seed 11 8/8, "
+                    "seed 12 4/8 (3 ran out of steps, 1 bought as the price rose past the limit)",
 }
 
 
@@ -676,7 +684,12 @@ def reference():
 
 def _wrong_plan(p: Play) -> None:
     """Submit (or press the last button) without doing the task; where there is no button, click the first
+    top-level element other than the query that is on screen and not the page's canvas (the query itself
+    where there is none, as on click-color and hot-cold)."""
     buttons = [i for i, _, rest in p.elements("button") if "disabled" not in rest]
+    others = [m["id"] for m in OUTLINE_LINE.finditer(p.text) if not m["indent"] and m["id"] != "3"
+              and m["role"] != "canvas" and "offscreen" not in m["rest"]]
+    p.click(buttons[-1] if buttons else others[0] if others else "3")
 
 
 def _mirror(env, reference, task: str, seed: int, plan: Callable[[Play], None]) -> list[tuple]:
