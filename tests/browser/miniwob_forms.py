@@ -17,7 +17,7 @@ from functools import cache
 import numpy as np
 
 from coachgym.envs.browser.miniwob import HTML_DIR
-from tests.browser.miniwob_play import OUTLINE_LINE, Play, policy
+from tests.browser.miniwob_play import OUTLINE_LINE, Play, minutes, policy
 
 # click-checkboxes-soft draws every word of a checkbox and of the query from one row of this table (its page's
 # SYNONYMS list, copied from reading the page's source): two words are "similar" when they share a row.
@@ -226,14 +226,9 @@ def _book_flight(p: Play) -> None:
     _pick_date(p, date_box, int(month), int(day), int(year))
     p.submit("Search")
     prices = [(i, int(name.split("$")[1])) for i, name, _ in p.elements("button") if name.startswith("Book flight for $")]
-    durations = [_minutes(name) for _, name, _ in p.elements("generic") if re.fullmatch(r"\d+h \d+m", name)]
+    durations = [minutes(name) for _, name, _ in p.elements("generic") if re.fullmatch(r"\d+h \d+m", name)]
     best = min(range(len(prices)), key=lambda k: prices[k][1] if kind == "cheapest" else durations[k])
     p.click(prices[best][0])
-
-
-def _minutes(duration: str) -> int:
-    hours, minutes = re.fullmatch(r"(\d+)h (\d+)m", duration).groups()
-    return int(hours) * 60 + int(minutes)
 
 
 # ----------------------------------------------------------------------------------- rich-text editor

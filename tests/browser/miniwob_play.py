@@ -182,3 +182,9 @@ def policy(*tasks: str) -> Callable:
             POLICIES[task] = function
         return function
     return register
+
+
+def minutes(duration: str) -> int:
+    """'2h 15m', as the flight and ticket pages write durations, in minutes."""
+    hours, mins = re.fullmatch(r"(\d+)h (\d+)m", duration).groups()
+    return int(hours) * 60 + int(mins)

@@ -23,7 +23,7 @@ import pytest
 from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.miniwob import PAGE_LIMIT, task_names
 
-from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, policy
+from tests.browser.miniwob_play import OUTLINE_LINE, ORDINALS, SEEDS, NotMirrored, Play, POLICIES, minutes, policy
 import tests.browser.miniwob_forms  # noqa: F401 - registers policies
 import tests.browser.miniwob_geometry  # noqa: F401 - registers policies
 import tests.browser.miniwob_visual  # noqa: F401 - registers policies
@@ -553,14 +553,9 @@ def _use_autocomplete(p: Play) -> None:
     p.submit()
 
 
-def _minutes(duration: str) -> int:
-    hours, minutes = re.match(r"(\d+)h (\d+)m", duration).groups()
-    return int(hours) * 60 + int(minutes)
-
-
 @policy("buy-ticket")
 def _buy_ticket(p: Play) -> None:
-    durations = [_minutes(name) for _, name, _ in p.elements("generic") if re.fullmatch(r"\d+h \d+m", name)]
+    durations = [minutes(name) for _, name, _ in p.elements("generic") if re.fullmatch(r"\d+h \d+m", name)]
     buttons = [(i, int(name.split("$")[1])) for i, name, _ in p.elements("button") if name.startswith("Book for $")]
     key = {"shortest duration": lambda k: durations[k], "longest duration": lambda k: -durations[k],
            "cheapest": lambda k: buttons[k][1], "most expensive": lambda k: -buttons[k][1]}

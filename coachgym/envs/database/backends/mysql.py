@@ -244,7 +244,6 @@ class MySQLBackend(DatabaseBackend):
                 self._admin.close()
             self._admin = None
 
-
     def _server_removed(self) -> bool:
         """A throwaway local server that stopped before this env closed (killed, or stopped by whoever
         started it) took the episode's database with it: its socket is gone, nothing is left to drop."""
