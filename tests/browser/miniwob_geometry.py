@@ -30,8 +30,7 @@ def _svg(p: Play) -> tuple[str, list[str]]:
 
 def _blue_share(p: Play, element_id: str) -> float:
     """How much of the element's box the screenshot shows in blue (a line drawn across it is not)."""
-    x, y, w, h = (round(v) for v in _box(p, element_id))
-    pixels = p.obs["screenshot"][y:y + h, x:x + w].astype(int)
+    pixels = p.pixels(_box(p, element_id))
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
     return float(((blue > 150) & (red < 100) & (green < 100)).mean())
 

@@ -87,6 +87,20 @@ class Play:
         x, y, w, h = self.env.unwrapped.snap.boxes[element_id]
         return x + w / 2, y + h / 2
 
+    @property
+    def scale(self) -> float:
+        """Screenshot pixels per CSS pixel (the boxes and pointer actions are in CSS pixels)."""
+        return self.env.unwrapped.config.device_scale_factor
+
+    def pixels(self, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
+        """The screenshot (as int, so differences do not wrap), or the part inside a CSS box (x, y, w, h)."""
+        image = self.obs["screenshot"].astype(int)
+        if box is None:
+            return image
+        x, y, w, h = box
+        s = self.scale
+        return image[max(0, round(y * s)): round((y + h) * s), max(0, round(x * s)): round((x + w) * s)]
+
     # ----------------------------------------------------------------- acting
     def act(self, action: str, mirror: list[tuple] | None) -> None:
         """One coachgym step; `mirror` is the reference's actions for it (None: it has none)."""

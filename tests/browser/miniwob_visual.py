@@ -24,20 +24,6 @@ SHAPE_COLORS = ("red", "green", "blue", "aqua", "black", "magenta", "yellow")  #
 
 
 # ----------------------------------------------------------------------------------- reading pixels
-def _scale(p: Play) -> float:
-    return p.env.unwrapped.config.device_scale_factor
-
-
-def _pixels(p: Play, box: Box | None = None) -> np.ndarray:
-    """The screenshot (as int, so differences do not wrap), or the part inside a CSS box."""
-    image = p.obs["screenshot"].astype(int)
-    if box is None:
-        return image
-    s = _scale(p)
-    x, y, w, h = box
-    return image[max(0, round(y * s)): round((y + h) * s), max(0, round(x * s)): round((x + w) * s)]
-
-
 def _rgb(name: str) -> np.ndarray:
     return np.array(ImageColor.getrgb(name))
 
@@ -60,7 +46,7 @@ def _regions(mask: np.ndarray) -> list[tuple[int, int, int, int, int]]:
 def _squares(p: Play, mask: np.ndarray, side: float) -> list[tuple[float, float]]:
     """CSS centres of the filled squares of about `side` CSS pixels in the mask (a swatch in the query,
     or the query's yellow box, differ in size from what the task area draws)."""
-    s = _scale(p)
+    s = p.scale
     found = []
     for x, y, w, h, count in _regions(mask):
         if abs(w / s - side) <= 3 and abs(h / s - side) <= 3 and count >= 0.8 * w * h:
@@ -73,7 +59,7 @@ def _squares(p: Play, mask: np.ndarray, side: float) -> list[tuple[float, float]
 def _click_color(p: Play) -> None:
     """The goal names the colour; each box is a filled square of it, 50 CSS pixels wide."""
     wanted = _rgb(re.search(r"Click on the (\w+) colored box", p.goal).group(1))
-    x, y = _squares(p, _near(_pixels(p), wanted), 50)[0]
+    x, y = _squares(p, _near(p.pixels(), wanted), 50)[0]
     p.click_xy(x, y)
 
 
@@ -81,7 +67,7 @@ def _click_color(p: Play) -> None:
 def _click_shades(p: Play) -> None:
     """Twelve 12-pixel squares in shades of red, green and blue: a shade's hue is its strongest channel."""
     channel = ("red", "green", "blue").index(re.search(r"shades of (\w+)", p.goal).group(1))
-    image, s = _pixels(p), _scale(p)
+    image, s = p.pixels(), p.scale
     for x, y in _squares(p, ~_near(image, _rgb("white"), 0), 12):
         if image[round(y * s), round(x * s)].argmax() == channel:
             p.click_xy(x, y)
@@ -91,15 +77,15 @@ def _click_shades(p: Play) -> None:
 @policy("visual-addition")
 def _visual_addition(p: Play) -> None:
     """Both addends are drawn as light blue 10-pixel blocks: the answer is how many there are."""
-    blocks = _squares(p, _near(_pixels(p), _rgb("#7fb0ff")), 10)
+    blocks = _squares(p, _near(p.pixels(), _rgb("#7fb0ff")), 10)
     p.type(p.ids("textbox")[0], str(len(blocks)))
     p.submit()
 
 
 def _swatch(p: Play) -> np.ndarray:
     """The colour of the small black-bordered square drawn inside the query (12 pixels with its border)."""
-    image = _pixels(p)
-    s = _scale(p)
+    image = p.pixels()
+    s = p.scale
     x, y, w, h, _ = next(r for r in _regions(_near(image, _rgb("black"))) if abs(r[2] / s - 12) <= 1
                          and abs(r[3] / s - 12) <= 1)
     return image[y + h // 2, x + w // 2]
@@ -142,7 +128,7 @@ def _count_sides(p: Play) -> None:
     """The canvas shows a regular polygon around its middle: walk out from the middle in every direction
     to the first dark pixel, and fit polygons with 3 to 7 sides to those distances."""
     x, y, w, h = p.env.unwrapped.snap.boxes[p.ids("canvas")[0]]
-    image = _pixels(p, (x, y, w, h))
+    image = p.pixels((x, y, w, h))
     dark = image.max(axis=-1) < 128
     middle_row, middle_col = dark.shape[0] / 2, dark.shape[1] / 2
     angles = np.linspace(0, 2 * math.pi, 180, endpoint=False)
@@ -160,7 +146,7 @@ def _count_sides(p: Play) -> None:
 def _number_checkboxes(p: Play) -> None:
     """The example image is a 4x7 grid of cells, white where the box is to be checked; the checkboxes are
     the same grid, row by row."""
-    image = _pixels(p, p.env.unwrapped.snap.boxes[p.ids("img")[0]])
+    image = p.pixels(p.env.unwrapped.snap.boxes[p.ids("img")[0]])
     cells = sorted(_regions(image.mean(axis=-1) > 60), key=lambda r: (r[1], r[0]))
     assert len(cells) == 28, f"expected 4x7 cells in the example image, found {len(cells)}"
     rows = [sorted(cells[i:i + 4]) for i in range(0, 28, 4)]
@@ -210,7 +196,7 @@ def _symbols(p: Play) -> list[Symbol]:
         box = p.env.unwrapped.snap.boxes[element_id]
         if box[2] > 30:
             continue
-        crop = _pixels(p, box)
+        crop = p.pixels(box)
         color = SHAPE_COLORS[_palette_votes(crop).argmax()]
         kind = ("digit" if name.isdigit() else "letter") if name else "shape"
         found.append(Symbol(element_id, kind, name or _shape_kind(crop, color), color, box[3] > 15))
