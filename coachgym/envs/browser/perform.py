@@ -101,9 +101,11 @@ class Performer:
         element that reacts to the hover by changing its box (an icon whose hover image is still loading has no
         width; MiniWoB's social-media) gets the press on whatever slid under the pointer and the release on
         itself, and the click event goes to their common ancestor. Hovering first lets the click's own
-        visible-and-stable wait see that reaction and press only once the element is back in place."""
+        visible-and-stable wait see that reaction and press only once the element is back in place. The hover
+        skips its own actionability checks (`force`): the click runs them right after, and running them twice
+        doubled a click's cost (perf/browser_step.py: 2.1x raw Playwright against 0.8-1.1x)."""
         element = self.locate(id)
-        element.hover()
+        element.hover(force=True)
         return element
 
     def _click(self, id: str) -> None:
