@@ -102,8 +102,8 @@ class Performer:
         width; MiniWoB's social-media) gets the press on whatever slid under the pointer and the release on
         itself, and the click event goes to their common ancestor. Hovering first lets the click's own
         visible-and-stable wait see that reaction and press only once the element is back in place. The hover
-        skips its own actionability checks (`force`): the click runs them right after, and running them twice
-        doubled a click's cost (perf/browser_step.py: 2.1x raw Playwright against 0.8-1.1x)."""
+        skips its own actionability checks (`force`): the click runs them right after (perf/browser_step.py,
+        MiniWoB step against raw Playwright: 1.0x without the hover, 2.05x with a checked hover, 1.62x forced)."""
         element = self.locate(id)
         element.hover(force=True)
         return element
