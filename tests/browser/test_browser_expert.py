@@ -8,13 +8,21 @@ from coachgym.envs.browser.expert import BrowserExpert
 from coachgym.envs.browser.tasks import builtin_suite
 
 
-def _solve(env, task_id: str) -> bool:
+def _play(env, task_id: str) -> tuple[bool, list[str]]:
+    """(success, what happened: each action with its error or the note the page left, then the last page)."""
     obs, _ = env.reset(seed=0, options={"task_id": task_id})
     expert = BrowserExpert(env.task)
+    steps = []
     while True:
-        obs, _, terminated, truncated, info = env.step(expert.act(obs))
+        action = expert.act(obs)
+        obs, _, terminated, truncated, info = env.step(action)
+        steps.append(f"{action} -> {info.get('action_error') or obs['text'].split(chr(10))[0][:160]}")
         if terminated or truncated:
-            return bool(info["success"])
+            return bool(info["success"]), [*steps, obs["text"][-1500:]]
+
+
+def _solve(env, task_id: str) -> bool:
+    return _play(env, task_id)[0]
 
 
 def test_browser_expert_suite_shape():
@@ -32,8 +40,9 @@ def test_browser_expert_solves_one_task_per_family(app_env):
     """The first task of each of the 16 families (all must pass); the slow test covers the rest."""
     firsts = _family_firsts()
     assert len(firsts) == 16
-    failed = [task_id for task_id in firsts if not _solve(app_env, task_id)]
-    assert not failed
+    played = {task_id: _play(app_env, task_id) for task_id in firsts}
+    failed = {task_id: steps for task_id, (success, steps) in played.items() if not success}
+    assert not failed, failed
 
 
 @pytest.mark.slow
