@@ -195,7 +195,10 @@ def _autocomplete(p: Play, box: str, place: str) -> None:
         entry = next((i for i, name, rest in p.elements("generic") if "offscreen" not in rest
                       and (name.startswith(place + " (") or name.endswith(f"({place})"))), None)
         if entry and entry == seen:
-            p.click(entry, by_position=True)
+            # Not mirrored: replayed on the reference (entry clicked at the same point after its own menu
+            # timing), book-flight's right plan ended with no verdict there at the final Book click while the
+            # page here scored 1.0 (clean-clone CI, 2026-12-02); why the replay diverges is not yet known.
+            p.unmirrored(f'click("{entry}")')
             return
         seen = entry
         p.wait(300)
