@@ -202,6 +202,25 @@ def test_reference_answer_comes_from_the_agents_world_even_with_random_inits():
         env.close()
 
 
+def test_the_reference_run_leaves_the_session_environment_as_it_was():
+    """AgentBench's Q30 tasks: the example sources a ~/.bashrc that appends to PATH. Run before the agent acts,
+    it must not leave those entries in the session, or the agent's own run of it counts them twice."""
+    task = fixture_task("path-count", ["echo 'export PATH=$PATH:/var/k:/var/l' > ~/.bashrc"],
+                        {"check": [None, {"language": "bash", "code": '[ "$(echo $1)" = "$(echo $2)" ]'}],
+                         "example": {"language": "bash",
+                                     "code": "export EXTRA=1; source ~/.bashrc; echo $PATH | tr ':' '\\n' | wc -l"}})
+    env = ShellEnv(task=task)
+    try:
+        env.reset(seed=0)
+        observation, *_ = env.step("Act: bash\n\n```bash\necho \"$PATH|${EXTRA-unset}\"\n```")
+        assert "/var/k" not in observation["text"] and "|unset" in observation["text"]
+        observation, *_ = env.step("Act: bash\n\n```bash\nsource ~/.bashrc; echo $PATH | tr ':' '\\n' | wc -l\n```")
+        _, reward, *_ = env.step(f"Act: answer({observation['text'].split()[-1]})")
+        assert reward == 1.0
+    finally:
+        env.close()
+
+
 @pytest.mark.parametrize("tamper", ["rm /data/docs/*", "ls() { echo x; }; wc() { echo 0; }"])
 def test_the_agent_cannot_move_the_expected_answer(tamper):
     """By default the example runs before the agent acts, so deleting what it counts or shadowing its

@@ -68,9 +68,12 @@ def needs_reference(task: Task) -> bool:
 
 # A bash example runs in the session itself, as an agent's command does (a subshell would be one
 # more process for `ps -A | wc -l` to count), from the start directory; afterwards the directory
-# is restored and every variable it created is unset, so nothing in the session can tell the
-# agent the answer. `__cg_status` (its exit status) is all that stays.
-_IN_SESSION = """__cg_vars=" $(compgen -v | tr '\\n' ' ')"
+# and the environment (exported variables) are restored and every variable it created is unset,
+# so nothing in the session can tell the agent the answer, and an example that edits the
+# environment (`source ~/.bashrc` appending to PATH) leaves it as it was for the agent's own run.
+# `__cg_status` (its exit status) is all that stays. (`-g`: the session may run this inside a function.)
+_IN_SESSION = """__cg_exported=$(export -p)
+__cg_vars=" $(compgen -v | tr '\\n' ' ')"
 {{ cd {cwd}
 {code}
 }}
@@ -79,7 +82,8 @@ cd {cwd}
 for __cg_v in $(compgen -v); do
   case "$__cg_vars" in *" $__cg_v "*) ;; *) [ "$__cg_v" = __cg_status ] || unset "$__cg_v" 2>/dev/null;; esac
 done
-unset __cg_vars __cg_v
+eval "${{__cg_exported//declare -x /declare -gx }}" 2>/dev/null
+unset __cg_vars __cg_v __cg_exported
 (exit $__cg_status)"""
 
 
