@@ -66,6 +66,35 @@ def test_click_lands_on_an_icon_that_flickers_while_its_hover_image_loads(local_
     assert local_page.js("log") == ["click:like"]
 
 
+def test_click_lands_on_an_icon_a_script_shrinks_while_hovered(local_page):
+    """The same flicker driven by a listener on the row (no :hover style on the page): the click hovers first
+    because an ancestor of the icon listens for the pointer."""
+    local_page.open(RECORD + """
+      <style>span { display: inline-block; height: 14px } #like { width: 14px; margin-left: 15px; background: #c00 }
+        #more { width: 30px }</style>
+      <div id=row style="width:200px;height:20px"><span id=like aria-label=Like></span><span id=more></span></div>
+      <script>let loaded = false;
+        row.addEventListener('mouseover', (e) => { if (e.target === like && !loaded) like.style.width = '0px'; });
+        row.addEventListener('mouseout', (e) => { if (e.target === like) like.style.width = '14px'; });
+        like.addEventListener('mouseover', () => setTimeout(() => { loaded = true; like.style.width = '14px'; }, 300),
+          {once: true});
+        row.addEventListener('click', rec);</script>""")
+    local_page.act(f'click("{local_page.id("generic", "Like")}")')
+    assert local_page.js("log") == ["click:like"]
+
+
+@pytest.mark.parametrize("page, reacts", [
+    ("<button>Go</button>", False),
+    ("<style>button:hover { color: red }</style><button>Go</button>", True),
+    ("<div id=bar><button>Go</button></div><script>bar.addEventListener('mouseenter', () => 0)</script>", True),
+    ("<button onmouseover='0'>Go</button>", True),
+    ("<button>Go</button><p id=far>x</p><script>far.addEventListener('mouseover', () => 0)</script>", False),
+])
+def test_a_click_hovers_first_only_where_the_page_reacts_to_hover(local_page, page, reacts):
+    local_page.open(page)
+    assert local_page.snap.reacts_to_hover(local_page.id("button", "Go")) is reacts
+
+
 def test_select_one_and_several_options(local_page):
     local_page.open("""
       <select id=one aria-label=Size><option>S</option><option value=m>M</option></select>

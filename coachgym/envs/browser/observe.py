@@ -35,11 +35,20 @@ class Snapshot:
     lines: list[str] = field(default_factory=list)
     boxes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     frames: dict[str, Frame] = field(default_factory=dict)
+    hover_styles: set[str] = field(default_factory=set)  # prefixes of frames with :hover style rules
+    hover_ids: set[str] = field(default_factory=set)  # elements that listen (or sit inside one that listens) for hover
+
+    def reacts_to_hover(self, element_id: str) -> bool:
+        """Whether hovering could change the element (else a click need not hover it first)."""
+        return element_id in self.hover_ids or _frame_prefix(element_id) in self.hover_styles
 
     def frame_of(self, element_id: str) -> Frame | None:
         """The frame holding `element_id`: the longest frame prefix the id starts with."""
-        prefix = element_id.rsplit(FRAME_SEPARATOR, 1)[0] + FRAME_SEPARATOR if FRAME_SEPARATOR in element_id else ""
-        return self.frames.get(prefix)
+        return self.frames.get(_frame_prefix(element_id))
+
+
+def _frame_prefix(element_id: str) -> str:
+    return element_id.rsplit(FRAME_SEPARATOR, 1)[0] + FRAME_SEPARATOR if FRAME_SEPARATOR in element_id else ""
 
 
 def snapshot(page: Page, config: BrowserConfig) -> Snapshot:
@@ -81,6 +90,9 @@ def _render_frame(
         out.lines.append("  " * depth + f"(frame not readable: {str(error).splitlines()[0]})")
         return
     out.frames[prefix] = frame
+    if data["hoverStyles"]:
+        out.hover_styles.add(prefix)
+    out.hover_ids.update(data["hoverIds"])
     if first:
         out.title = data["title"]
     children = {}

@@ -16,6 +16,15 @@
     }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   };
   if (document) observe();
+  // What listens for the pointer arriving (an element, a shadow root or the document; not the window, where
+  // Playwright's own click check listens): a click on it or inside it hovers before pressing.
+  const HOVER_EVENTS = new Set(["mouseover", "mouseenter", "mousemove", "pointerover", "pointerenter", "pointermove"]);
+  cg.hoverTargets = new WeakSet();
+  const listen = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type, ...rest) {
+    if (HOVER_EVENTS.has(type) && this !== window) cg.hoverTargets.add(this);
+    return listen.call(this, type, ...rest);
+  };
   const realFetch = window.fetch;
   if (realFetch) {
     window.fetch = function (...args) {

@@ -9,13 +9,16 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
   const cg = window.__cg || { lastMutation: 0, pending: 0 };
   const start = performance.now();
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 8));
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   // Settled: loaded with its stylesheets and fonts (so boxes and marks are final), no fetch/XHR in
   // flight, and no DOM mutation for quietMs.
-  const settled = () => document.readyState === "complete" && cg.pending === 0 &&
-    (!document.fonts || document.fonts.status === "loaded") && performance.now() - cg.lastMutation >= quietMs;
-  while (performance.now() - start < maxWaitMs && !settled()) {
-    await (document.visibilityState === "visible" ? Promise.race([frame(), tick()]) : tick());
+  const loaded = () => document.readyState === "complete" && cg.pending === 0 &&
+    (!document.fonts || document.fonts.status === "loaded");
+  const quietFor = () => quietMs - (performance.now() - cg.lastMutation);
+  while (performance.now() - start < maxWaitMs && !(loaded() && quietFor() <= 0)) {
+    // Only the quiet time left: sleep exactly that (a frame or 8 ms tick would overshoot by ~4 ms a step).
+    if (loaded()) await sleep(Math.min(quietFor(), maxWaitMs - (performance.now() - start)));
+    else await (document.visibilityState === "visible" ? Promise.race([frame(), sleep(8)]) : sleep(8));
   }
 
   if (window.__cgNext === undefined) { window.__cgNext = 1; window.__cgIds = new WeakMap(); }
@@ -165,6 +168,21 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     return props;
   };
 
+  // Hover reactions: a :hover style rule anywhere on the page, or a hover listener (init.js) or inline
+  // onmouseover-style handler on the element or an ancestor. Style sheets of another origin (MiniWoB's file://
+  // core.css) cannot be read and are not counted. Where nothing reacts, a hover cannot change the page.
+  const hoverRule = (rules) => Array.from(rules).some((rule) =>
+    (rule.selectorText || "").includes(":hover") || (rule.cssRules && hoverRule(rule.cssRules)));
+  const hoverSheets = (sheets) => Array.from(sheets || []).some((sheet) => {
+    try { return hoverRule(sheet.cssRules); } catch { return false; }
+  });
+  const HOVER_HANDLERS = ["onmouseover", "onmouseenter", "onmousemove", "onpointerover", "onpointerenter",
+    "onpointermove"];
+  const hoverTargets = cg.hoverTargets || new WeakSet();
+  const listensForHover = (node) => hoverTargets.has(node) || HOVER_HANDLERS.some((handler) => node[handler]);
+  let hoverStyles = hoverSheets(document.styleSheets) || hoverSheets(document.adoptedStyleSheets);
+  const hoverIds = [];
+
   const lines = [];
   const boxes = {};
   const walk = (el, depth, ctx) => {
@@ -200,7 +218,11 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
       opacity: ctx.opacity * Number(style.opacity),
       disabled: ctx.disabled || (el.tagName === "FIELDSET" && el.disabled),
       clip: ctx.clip,
+      hover: ctx.hover || listensForHover(el) || (el.shadowRoot !== null && listensForHover(el.shadowRoot)),
     };
+    if (el.shadowRoot && !hoverStyles) {
+      hoverStyles = hoverSheets(el.shadowRoot.styleSheets) || hoverSheets(el.shadowRoot.adoptedStyleSheets);
+    }
     if (style.overflowX !== "visible" || style.overflowY !== "visible") {
       const own = [rect.left, rect.top, rect.right, rect.bottom];
       inner.clip = ctx.clip ? [Math.max(own[0], ctx.clip[0]), Math.max(own[1], ctx.clip[1]),
@@ -217,6 +239,7 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
       if (props.length) line += " " + props.join(" ");
       lines.push([depth, line, el.tagName === "IFRAME" ? id : null]);
       boxes[id] = [rect.left, rect.top, rect.width, rect.height];
+      if (inner.hover) hoverIds.push(id);
       childDepth = depth + 1;
     } else if (visible && direct) {
       lines.push([depth, "StaticText " + quote(direct), null]);
@@ -227,9 +250,10 @@ async ({ prefix, attr, hideAttr, quietMs, maxWaitMs, maxText }) => {
     if (el.shadowRoot) for (const child of el.shadowRoot.children) walk(child, childDepth, inner);
     for (const child of el.children) walk(child, childDepth, inner);
   };
-  walk(document.body || document.documentElement, 0, { pointer: false, opacity: 1, disabled: false, clip: null });
+  walk(document.body || document.documentElement, 0, { pointer: false, opacity: 1, disabled: false, clip: null,
+    hover: listensForHover(document) || listensForHover(document.documentElement) });
   return {
-    lines, boxes, title: document.title, url: location.href,
+    lines, boxes, hoverStyles, hoverIds, title: document.title, url: location.href,
     scroll: [window.scrollX, window.scrollY, document.documentElement.scrollWidth, document.documentElement.scrollHeight],
   };
 };
