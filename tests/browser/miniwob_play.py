@@ -46,11 +46,17 @@ class Play:
 
     def ref_of(self, element_id: str, hit: bool = False) -> int:
         """The reference's ref of the element, or with `hit` of what a real click at its middle lands on
-        (the reference's element click is a synthetic click on exactly that element)."""
+        (the reference's element click is a synthetic click on exactly that element). Like the click's own
+        actionability wait, `hit` gives an element that something covers for a moment (a datepicker fading out
+        over the submit button) up to a second to come out on top before taking what covers it."""
         ref = self.env.unwrapped.session.page.evaluate(
-            """([id, hit]) => { let e = document.querySelector(`[data-cg-id="${id}"]`);
-                if (e && hit) { const r = e.getBoundingClientRect();
-                  e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) || e; }
+            """async ([id, hit]) => { let e = document.querySelector(`[data-cg-id="${id}"]`);
+                const atMiddle = () => { const r = e.getBoundingClientRect();
+                  return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); };
+                const start = performance.now();
+                while (e && hit && !e.contains(atMiddle()) && performance.now() - start < 1000)
+                  await new Promise((resolve) => setTimeout(resolve, 20));
+                if (e && hit) e = atMiddle() || e;
                 while (e && e.dataset && e.dataset.wob_ref === undefined) e = e.parentElement;
                 return e && e.dataset ? e.dataset.wob_ref : null; }""", [element_id, hit])
         if ref is None:

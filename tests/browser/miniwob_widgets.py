@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 
 import numpy as np
 
@@ -273,3 +274,27 @@ def _drag_cube(p: Play) -> None:
                      f"mouse_up({end[0]:.1f}, {end[1]:.1f}); wait(300)")
     # The turned cube may lie over the button: press it with the keyboard.
     p.unmirrored(f'press("Enter", "{p.find("Submit", "button")}")')
+
+
+# ----------------------------------------------------------------------------------- stock market
+TICK_MS, MAX_RISE, PRICE_TICKS = 100, 1.5, 100  # the page's price moves every 100 ms, by $1.50 at most, 100 times
+
+
+@policy("stock-market")
+def _stock_market(p: Play) -> None:
+    """Buy once the price is a whole tick's rise under the limit, so that a tick between reading it and the
+    click cannot lift it over. Until then wait as long as the price cannot get there ($1.50 a tick at most),
+    and at least the ticks left over the steps left, so the looks spread over the page's 10 s. Buy is
+    pressed at its point (`click_xy`), with no wait for the button to be still: that wait would be a tick."""
+    limit = float(re.search(r"less than \$(\d+\.\d\d)", p.goal).group(1))
+    buy = p.center(p.find("Buy", "button"))
+    started = time.monotonic()
+    while not p.done:
+        shown = re.search(r"generic '\$([\d.]+)'", p.text)
+        gap = float(shown.group(1)) - (limit - MAX_RISE) if shown else 0.0
+        if shown and gap <= 0:
+            p.click_xy(*buy)
+            return
+        ticks_left = PRICE_TICKS - (time.monotonic() - started) * 1000 / TICK_MS
+        steps_left = p.env.unwrapped.task.max_steps - p.steps - 1
+        p.wait(round(max(gap / MAX_RISE - 1, ticks_left / max(steps_left, 1) - 1, 0) * TICK_MS))
