@@ -67,12 +67,10 @@ from coachgym.agents.scripted import ScriptedAgent
 from coachgym.envs.tasks import TaskSuite
 from coachgym.training.data import DataSource, mix_sources
 from coachgym.training.distill import DistillConfig
-from coachgym.training.evaluate import make_env
+from coachgym.training.evaluate import evaluate_lockstep, make_env
 from coachgym.training.models import load_model
 from coachgym.training.onpolicy import OnPolicyTrainer, build_trainer
-from coachgym.training.policy import PolicyAgent, generate
 from coachgym.training.rl import RLConfig
-from coachgym.training.rollouts import play_batch
 from coachgym.training.sft import SFTRunConfig, train_sft
 from coachgym.training.tasks import small_guess_suite
 from coachgym.training.teacher import TeacherSettings, make_teacher
@@ -135,18 +133,7 @@ class Run:
 
 
 def held_out_success(model: PreTrainedModel, tokenizer: Any, suite: Path, task_ids: list[str]) -> float:
-    """Greedy success over one episode per task, all episodes in lockstep (one batched greedy
-    `generate` per turn; the same episodes `evaluate_policy` plays, faster)."""
-    envs = [make_env(str(suite)) for _ in task_ids]
-    agents = [PolicyAgent(model, tokenizer, greedy=True, max_new_tokens=MAX_NEW_TOKENS) for _ in task_ids]
-    try:
-        episodes = play_batch(envs, agents, [(task_id, 0) for task_id in task_ids],
-                              lambda rows: generate(model, None, rows, tokenizer, greedy=True,
-                                                    max_new_tokens=MAX_NEW_TOKENS))
-    finally:
-        for env in envs:
-            env.close()
-    return sum(e.success for e in episodes) / len(episodes)
+    return evaluate_lockstep(model, tokenizer, str(suite), task_ids, MAX_NEW_TOKENS).success_rate
 
 
 def checkpoint_success(path: Path, suite: Path, task_ids: list[str]) -> float:

@@ -8,12 +8,15 @@ evaluator. This module must not update weights.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import gymnasium as gym
 from pydantic import BaseModel
+from transformers import PreTrainedModel
 
 from coachgym.envs.core import TaskSuite
-from coachgym.training.policy import EpisodeTokens, PolicyAgent
+from coachgym.training.policy import EpisodeTokens, PolicyAgent, generate
+from coachgym.training.rollouts import play_batch
 from coachgym.trajectories.records import Trajectory
 from coachgym.trajectories.rollout import run_episode
 
@@ -45,6 +48,26 @@ def summarize(trajectories: list[Trajectory]) -> EvalResult:
     return EvalResult(success_rate=sum(t.success for t in trajectories) / count,
                       mean_reward=sum(t.reward for t in trajectories) / count, episodes=len(trajectories),
                       env_steps=sum(len(t.steps) for t in trajectories))
+
+
+def evaluate_lockstep(model: PreTrainedModel, tokenizer: Any, suite: str | TaskSuite, task_ids: list[str],
+                      max_new_tokens: int, seeds: Iterable[int] = (0,)) -> EvalResult:
+    """Greedy success of a text model over the same episodes `evaluate_policy` plays, all in lockstep: one env
+    each and one batched greedy `generate` per turn (`rollouts.play_batch`), so a held-out sweep costs a few
+    batched forward passes per turn instead of one generation per episode and turn."""
+    plan = [(task_id, seed) for task_id in task_ids for seed in seeds]
+    envs = [make_env(suite) for _ in plan]
+    agents = [PolicyAgent(model, tokenizer, greedy=True, max_new_tokens=max_new_tokens) for _ in plan]
+    try:
+        episodes = play_batch(envs, agents, plan, lambda rows: generate(model, None, rows, tokenizer, greedy=True,
+                                                                        max_new_tokens=max_new_tokens))
+    finally:
+        for env in envs:
+            env.close()
+    count = max(1, len(episodes))
+    return EvalResult(success_rate=sum(e.success for e in episodes) / count,
+                      mean_reward=sum(e.reward for e in episodes) / count, episodes=len(episodes),
+                      env_steps=sum(e.env_steps for e in episodes))
 
 
 def evaluate_policy(agent: PolicyAgent, suite: str | TaskSuite, task_ids: list[str] | None = None,

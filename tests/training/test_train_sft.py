@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from coachgym.training.data import IGNORE, DataSource, build_dataset, load_source, mix_sources, tokenize_conversation
-from coachgym.training.evaluate import evaluate_policy
+from coachgym.training.evaluate import evaluate_lockstep, evaluate_policy
 from coachgym.training.policy import PolicyAgent
 from coachgym.training.layout import varlen_attention
 from coachgym.training.sft import (SFTRunConfig, mean_sequence_loss, per_sequence_weights, run_sft, sequence_ids,
@@ -160,3 +160,6 @@ def test_train_sft_raises_success_rate_on_small_guess(tmp_path, demo_store, toke
     print(f"small-guess success: before SFT {before.success_rate:.0%}, after {after.success_rate:.0%}")
     assert before.success_rate == 0.0
     assert after.success_rate >= 0.5
+    model = AutoModelForCausalLM.from_pretrained(final)  # the same greedy episodes, played in lockstep
+    lockstep = evaluate_lockstep(model, tokenizer, suite, suite.ids(), max_new_tokens=32)
+    assert (lockstep.success_rate, lockstep.episodes) == (after.success_rate, after.episodes)
