@@ -118,6 +118,32 @@ def test_episode_pages_draw_screenshots_from_files_at_their_aspect_ratio(store, 
             page.close()
 
 
+def test_episode_pages_draw_each_touch_where_it_landed_on_the_screenshot(store, tmp_path):
+    """The expert's taps (phone) and clicks (browser) are stored as fractions of the screenshot and drawn as
+    markers centred on those fractions of the image as shown."""
+    episodes, _ = store.load()
+    index = write_view(episodes, store.folder, tmp_path / "view")
+    page = shared_browser.get().new_page(viewport={"width": 1400, "height": 800})
+    try:
+        for episode in episodes:
+            touched = [step for step in episode.steps if step.pointer]
+            assert touched, episode.task_id
+            page.goto((index.parent / episode_file(episode.id)).as_uri())
+            for step in touched:
+                shot = page.locator(f"#step-{step.index} .shot")
+                shot.scroll_into_view_if_needed()
+                image = shot.locator("img").evaluate("img => img.decode().then(() => { const r = "
+                                                     "img.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })")
+                marks = shot.locator(".touch").evaluate_all(
+                    "spans => spans.map(s => { const r = s.getBoundingClientRect(); "
+                    "return [r.x + r.width / 2, r.y + r.height / 2]; })")
+                assert len(marks) == len(step.pointer)
+                for (fx, fy), (mx, my) in zip(step.pointer, marks):
+                    assert abs(mx - (image[0] + fx * image[2])) < 2 and abs(my - (image[1] + fy * image[3])) < 2
+    finally:
+        page.close()
+
+
 def test_traj_view_command_writes_the_index(store, tmp_path):
     from typer.testing import CliRunner
 

@@ -172,6 +172,7 @@ class AgentEnv(gym.Env[dict, str]):
         if self._done:
             raise RuntimeError("The episode has ended; call reset() to start another.")
         self.steps += 1
+        self.pointer = []
         info: dict[str, Any] = {}
         reward, terminated = 0.0, False
         try:
@@ -201,6 +202,8 @@ class AgentEnv(gym.Env[dict, str]):
             evaluation = self._safe_evaluate()
             reward += evaluation.reward
             info.update(evaluation=evaluation.model_dump(), success=evaluation.success)
+        if self.pointer:
+            info["pointer"] = [[round(x, 4), round(y, 4)] for x, y in self.pointer]
         observation = self._observation(text)
         return observation, float(reward), terminated, truncated, self._info() | info
 
@@ -215,6 +218,9 @@ class AgentEnv(gym.Env[dict, str]):
         return {"env": self.name, "actions": self.actions.describe(), "doc": (type(self).__doc__ or "").strip()}
 
     def _reset_counters(self) -> None:
+        # Where the step's action touched the screen, as fractions (0..1) of the screenshot's width and
+        # height; envs append, `info["pointer"]` reports it, trajectory pages draw it on the screenshot.
+        self.pointer: list[tuple[float, float]] = []
         self.steps = 0
         self.invalid_actions = 0
         self.consecutive_invalid = 0

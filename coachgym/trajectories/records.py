@@ -30,6 +30,9 @@ class Step(BaseModel):
     )
     reward: float = 0.0
     action_error: str | None = None
+    pointer: list[tuple[float, float]] | None = Field(
+        default=None, description="Where the action touched the screen, as fractions (0..1) of the screenshot's "
+        "width and height (the env's `info['pointer']`); trajectory pages draw these points on the screenshot.")
     env_time_s: float = 0.0
     agent_time_s: float = 0.0
 

@@ -92,6 +92,7 @@ def run_episode(
             context=output.context,
             reward=reward,
             action_error=info.get("action_error"),
+            pointer=info.get("pointer"),
             env_time_s=time.perf_counter() - env_started,
             agent_time_s=agent_time,
         )

@@ -165,3 +165,17 @@ def test_browser_env_select_history_keys_scroll_and_hover(app_env):
     app_env.step(f'click("{search}")')
     obs, _, _, _, info = app_env.step('press("x")')
     assert "action_error" not in info and f"[{search}] textbox 'Search' value='x' focused" in obs["text"]
+
+
+def test_pointer_actions_report_where_they_touched_as_fractions_of_the_screenshot(app_env):
+    obs, _ = app_env.reset(seed=0, options={"task_id": "shop-0-0"})
+    search = find_element(obs["text"], "textbox", "Search")
+    x, y, w, h = app_env.snap.boxes[search]
+    _, _, _, _, info = app_env.step(f'click("{search}")')
+    assert info["pointer"] == [[round((x + w / 2) / 800, 4), round((y + h / 2) / 600, 4)]]
+    _, _, _, _, info = app_env.step("click_xy(200, 150)")
+    assert info["pointer"] == [[0.25, 0.25]]
+    _, _, _, _, info = app_env.step("drag_xy(80, 60, 400, 300)")
+    assert info["pointer"] == [[0.1, 0.1], [0.5, 0.5]]
+    _, _, _, _, info = app_env.step("click_xy(900, 150)")  # outside the viewport: refused, nothing touched
+    assert "action_error" in info and "pointer" not in info

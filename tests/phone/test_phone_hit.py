@@ -106,3 +106,18 @@ def test_slider_value_follows_the_tapped_pixel(height):
         x = min(x1 - 1, x0 + round(target / 100 * (x1 - x0) - 0.5))
         play(env, [f"click(x={x}, y={y})"])
         assert abs(env.device.state.settings.brightness - target) <= 100 / (x1 - x0) + 0.5
+
+
+def test_a_tap_reports_where_it_touched_as_fractions_of_the_screenshot():
+    env = PhoneEnv(task="phone-settings-wifi-off", screenshot_height=560)
+    obs, _ = env.reset(seed=0)
+    height, width = obs["screenshot"].shape[:2]
+    item = element(env, "Settings")
+    x0, y0, x1, y1 = item["bounds"]
+    _, _, _, _, info = env.step(f"click(index={item['index']})")
+    (x, y), = info["pointer"]
+    assert x0 <= x * width < x1 and y0 <= y * height < y1
+    _, _, _, _, info = env.step(f"click(x={width // 4}, y={height // 2})")
+    assert info["pointer"] == [[round((width // 4) / width, 4), 0.5]]
+    _, _, _, _, info = env.step('{"action_type": "navigate_back"}')
+    assert "pointer" not in info

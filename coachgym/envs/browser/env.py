@@ -193,8 +193,9 @@ class BrowserEnv(AgentEnv):
         if action.name == "answer":
             self.answer = action.args["text"]
             return None
+        performer = Performer(self.session, self.snap, self.config)
         try:
-            return Performer(self.session, self.snap, self.config).run(action)
+            return performer.run(action)
         except PlaywrightTimeout as error:
             self._wait_until_responsive()
             raise ActionError(f"{action.name} timed out: {_first_line(error)} (is the element hidden, disabled "
@@ -203,6 +204,9 @@ class BrowserEnv(AgentEnv):
             if _DEAD.search(str(error)) and action.name != "close_tab":
                 raise
             raise ActionError(f"{action.name} failed: {_first_line(error)}") from None
+        finally:
+            self.pointer.extend((x / self.config.viewport_width, y / self.config.viewport_height)
+                                for x, y in performer.points)
 
     def _wait_until_responsive(self) -> None:
         """An action that timed out may have started a script that never yields: then this blocks until the

@@ -62,6 +62,7 @@ class Performer:
         self.session = session
         self.snap = snap
         self.config = config
+        self.points: list[tuple[float, float]] = []  # where the action put the pointer (viewport CSS px)
 
     @property
     def page(self) -> Page:
@@ -88,12 +89,16 @@ class Performer:
         box = element.bounding_box()
         if box is None or box["width"] == 0 or box["height"] == 0:
             raise ActionError(f"Element {element_id} has no visible box to point the mouse at.")
-        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        center = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.points.append(center)
+        return center
 
     def _inside(self, x: float, y: float) -> None:
+        """Refuse a point outside the viewport; record one inside as where the pointer went."""
         if x > self.config.viewport_width or y > self.config.viewport_height:
             raise ActionError(f"({x}, {y}) is outside the {self.config.viewport_width}x"
                               f"{self.config.viewport_height} viewport.")
+        self.points.append((x, y))
 
     # ----------------------------------------------------------------- pointer
     def _hovered(self, id: str) -> Locator:
@@ -108,11 +113,13 @@ class Performer:
         animation frame (perf/browser_step.py, MiniWoB: 1.0-1.3x raw Playwright without it, 1.5-1.7x with it)."""
         element = self.locate(id)
         element_id = _element_id(id)
-        if not self.snap.reacts_to_hover(element_id):
-            return element
         x, y, width, height = self.snap.boxes[element_id]
         middle_x, middle_y = x + width / 2, y + height / 2
         on_screen = 0 <= middle_x < self.config.viewport_width and 0 <= middle_y < self.config.viewport_height
+        if on_screen:
+            self.points.append((middle_x, middle_y))
+        if not self.snap.reacts_to_hover(element_id):
+            return element
         if width and height and on_screen:
             self.page.mouse.move(middle_x, middle_y)
         else:

@@ -42,6 +42,7 @@ class Device:
         self.overlay: str | None = None
         self.dialog: Dialog | None = None
         self.toast = ""
+        self.touches: list[tuple[float, float]] = []  # this step's touches, as fractions of the screen
         self.shift = False
         self.symbols = False
         self._screen: Screen | None = None
@@ -172,6 +173,7 @@ class Device:
     def press_at(self, scale: Scale, verb: str, x: float, y: float) -> str | None:
         """Click, double_tap or long_press at (x, y) in `scale`'s pixels, as both action dialects
         touch the screen; None when nothing interactive is there (each dialect words that itself)."""
+        self.touches.append((x / scale.width, y / scale.height))
         node = self.hit(scale, x, y)
         if node is None:
             return None

@@ -90,9 +90,10 @@ class PhoneEnv(AgentEnv):
 
     def _execute(self, action: ParsedAction) -> StepResult:
         device = self._live_device()
-        device.toast = ""
+        device.toast, device.touches = "", []
         feedback = (androidworld.execute(action, device) if self.action_dialect == "androidworld"
                     else self._dispatch(device, action))
+        self.pointer.extend(device.touches)
         device.changed()
         return StepResult(text=self._describe(feedback), done=action.name == "status")
 
