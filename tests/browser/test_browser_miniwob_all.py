@@ -707,5 +707,8 @@ def test_reward_parity_with_the_reference_env(page_limited_env, reference):
             if found:
                 mismatches[(task, kind)] = found
     tasks = {task for task, _ in mirrored}
+    print(f"\nparity: {len(tasks)} tasks, {len(mirrored)} plans compared "
+          f"({sum(kind == 'right' for _, kind in mirrored)} right), {len(skipped)} unmirrored, "
+          f"{len(mismatches)} mismatching")
     assert not mismatches, mismatches
     assert len(tasks) >= 60 and {kind for _, kind in mirrored} == {"right", "wrong"}, (len(tasks), skipped)
