@@ -115,6 +115,22 @@ def test_gui_families_need_the_screenshot_and_hold_out_layouts():
         assert result.success and len(result.steps) == 2, (task.id, result.metadata)
 
 
+def test_no_fixed_point_opens_an_app_across_gui_layouts():
+    """The dock would be such a point if it kept its favourites: an agent could tap it blind."""
+    from coachgym.envs.phone.gui_tasks import gui_task
+
+    opened: dict[tuple[int, int], set[str]] = {}
+    for layout in range(12):
+        task = gui_task("open-app", layout_seed=layout, target=0, split="train")
+        env = PhoneEnv(suite=TaskSuite(name="one", env="phone", tasks=[task]), screenshot_height=560)
+        for x in (130, 350, 570, 780):  # the four dock icons
+            env.reset(seed=0, options={"task_id": task.id})
+            env.step(f'{{"action_type": "click", "x": {x}, "y": 870}}')
+            opened.setdefault((x, 870), set()).add(env.unwrapped.device.state.opened[-1])
+        env.close()
+    assert all(len(apps) >= 3 for apps in opened.values()), opened
+
+
 def test_gui_task_fails_when_another_target_is_opened_first():
     from coachgym.envs.phone.gui_tasks import gui_task
 

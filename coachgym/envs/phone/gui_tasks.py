@@ -6,7 +6,8 @@ observation text names the screen but lists no elements, so the target's positio
 read from the screenshot. Actions use the 0-999 coordinate convention. Train and held-out test
 tasks use disjoint layout seeds, so a model is scored on layouts it never trained on. The families:
 
-* `open-app`: tap an app icon on the shuffled launcher (big coloured icons: a low-res view suffices);
+* `open-app`: tap an app icon on the shuffled launcher (big coloured icons: a low-res view suffices;
+  the dock's four favourites are drawn from the layout seed too, so no fixed point opens an app);
 * `open-note`: tap a note in the shuffled Notes list (a row of text);
 * `open-product`: tap a product in the shuffled Shop list, rows of small text that differ only in
   words (in a 56 px low-res view a row is 5 px tall and its letters under 2 px:

@@ -119,6 +119,8 @@ class PhoneState(BaseModel):
     settings: Settings = Settings()
     notifications: list[Notification] = []
     launcher: list[str] = []
+    dock: list[str] = Field(default=["Messages", "Contacts", "Calendar", "Shop"],
+                            description="Favourite apps in the home screen's dock, left to right.")
     opened: list[str] = Field(default=[], description="Screens the user opened, as 'App/page/arg' (like "
                               "Android's activity history), for tasks whose goal is to open something.")
     answer: str | None = None

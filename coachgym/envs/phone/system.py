@@ -18,7 +18,6 @@ QUICK_TILES = [("Wi-Fi", "wifi"), ("Bluetooth", "bluetooth"), ("Airplane mode", 
                ("Dark mode", "dark_mode"), ("Do not disturb", "do_not_disturb")]
 _LETTERS = ["qwertyuiop", "asdfghjkl", "⇧zxcvbnm⌫"]
 _SYMBOLS = ["1234567890", "@#$_&-+()/", "=*\"':;!?⌫"]
-DOCK = ["Messages", "Contacts", "Calendar", "Shop"]
 SUGGESTION = "\x00"  # what a suggestion tap sends, before the word
 SWITCH_LAYOUT = "\x01"  # what the ?123 / ABC key sends
 SUGGESTIONS = ["I", "the", "Thanks", "yes", "see", "you", "soon", "tonight", "tomorrow", "meeting", "report", "late",
@@ -71,7 +70,7 @@ def launcher(device: PhoneHost) -> list[Node]:
     nodes.append(Node("android.widget.TextView", (60, 1700, LOGICAL_W - 60, 1836), hint="Search apps",
                       style="search"))
     nodes.append(Node("android.widget.FrameLayout", (36, 1940, LOGICAL_W - 36, 2220), style="dock"))
-    for i, name in enumerate(DOCK):
+    for i, name in enumerate(state.dock):
         x0 = 84 + i * 234
         nodes.append(Node("android.widget.ImageView", (x0, 1970, x0 + 210, 2190), desc=name, style="appicon",
                           on_tap=_launch(device, name)))

@@ -5,7 +5,7 @@ One shared world keeps tasks comparable and lets task authors write goals agains
 `setup["world"]`: `add` appends records, `settings` overrides switches, `clock` moves time.
 The seed only shuffles the launcher's icon order, so pixels vary while app data stays fixed; a
 task may fix that layout with `setup["world"]["layout_seed"]`, which then also shuffles the note
-and product lists (GUI tasks whose target must be found on the screen).
+and product lists and picks the dock's apps (GUI tasks whose target must be found on the screen).
 This module must not know about screens or evaluation.
 """
 
@@ -123,4 +123,5 @@ def build_state(world: dict[str, Any], seed: int) -> PhoneState:
     if "layout_seed" in world:
         state.notes = [state.notes[i] for i in layout.permutation(len(state.notes))]
         state.products = [state.products[i] for i in layout.permutation(len(state.products))]
+        state.dock = [APPS[i] for i in layout.choice(len(APPS), size=len(state.dock), replace=False)]
     return state
