@@ -107,13 +107,23 @@ def compare_command(
 
 
 def quickstart_command(
-    out: Path = typer.Option(Path("runs/quickstart"), help="Folder for data, models, runs and the report."),
-    small: bool = typer.Option(False, help="The CI configuration: fewer tasks and training steps (a few minutes)."),
+    out: Optional[Path] = typer.Option(None, help="Folder for data, models, runs and the report [default: the "
+                                    "config's, runs/quickstart]."),
+    small: bool = typer.Option(False, help="The CI configuration: one family, few layouts and steps (~2 minutes)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML quickstart config (families, sizes, "
+                                            "steps; pretrained parts instead of tiny models: docs/quickstart.md)."),
 ) -> None:
-    """Collect expert data -> SFT a tiny VLM agent -> distil a smaller student -> evaluate -> HTML report."""
+    """Phone GUI tasks: expert data -> SFT a VLM teacher -> distil a smaller student -> evaluate held-out -> report."""
     from coachgym.benchmarks.quickstart import QuickstartConfig, run_quickstart
 
-    config = QuickstartConfig.small(out) if small else QuickstartConfig(out=out)
+    if small and config_file:
+        raise ValueError("--small and --config are alternatives; put the small sizes in the config file instead.")
+    if config_file:
+        config = QuickstartConfig.load(config_file, out=out)
+    elif small:
+        config = QuickstartConfig.small(out or QuickstartConfig.model_fields["out"].default)
+    else:
+        config = QuickstartConfig.model_validate({"out": out} if out else {})
     page = run_quickstart(config, log=lambda line: console.print(line, markup=False))
     console.print(f"[bold green]Quickstart done.[/bold green] Report: {page.resolve()}")
 

@@ -1,7 +1,7 @@
-"""`coachgym quickstart`: the whole coachgym story in one command, on CPU, offline, in minutes.
+"""`coachgym quickstart`: the whole coachgym story on GUI tasks, in one command, on CPU, offline.
 
-1. tasks: a built-in env (guess) with small ranges and a screen, split into train and held-out
-   test tasks;
+1. tasks: the phone env's GUI families (`coachgym.envs.phone.gui_tasks`: open an app, a note or a
+   product found on the screenshot alone), train layouts and held-out test layouts never trained on;
 2. collect: the scripted expert plays the train tasks into a trajectory store, screenshots included;
 3. models: a tokenizer trained on that text, a tiny CrossAttnVLM teacher and a smaller student
    sharing it (random init);
@@ -10,9 +10,10 @@
 5. distill: the student learns on-policy from the teacher, both reading the screenshots
    (`coachgym.training.distill`);
 6. evaluate: the student before and after distillation, the teacher, and the expert as the
-   ceiling, each with `coachgym eval` on the held-out split;
-7. report: one HTML page comparing them (`coachgym.benchmarks.report`); if more than 10% of any
-   run's episodes ended in `agent_error` or `env_error`, the quickstart fails and says why.
+   ceiling, each with `coachgym eval` on the held-out layouts, one benchmark component per family;
+7. report: one HTML page comparing them (`coachgym.benchmarks.report`), whose episode pages draw
+   each tap on its screenshot; if more than 10% of any run's episodes ended in `agent_error` or
+   `env_error`, the quickstart fails and says why.
 
 Every stage reuses the public API of its area; this module only wires them and must not grow
 training or evaluation logic of its own. Stages whose output exists are skipped, so re-running
@@ -24,13 +25,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+import yaml
+from pydantic import Field, model_validator
 
 from coachgym.benchmarks.report import write_report
 from coachgym.benchmarks.runner import EvalConfig, read_results, run_eval
-from coachgym.benchmarks.suites import warn_evaluation_overlap
+from coachgym.benchmarks.suites import BenchSuite, Component, warn_evaluation_overlap
 from coachgym.envs.core import TaskSuite
+from coachgym.envs.phone.gui_tasks import FAMILIES, gui_suite
 from coachgym.strict import StrictModel
 from coachgym.trajectories.stats import check_error_share
 
@@ -38,66 +42,168 @@ Log = Callable[[str], None]
 
 
 class ModelSize(StrictModel):
+    """A tiny random CrossAttnVLM (`coachgym.training.tiny.build_vlm`) around a tokenizer trained on the data."""
+
     hidden_size: int = Field(description="LM width (a multiple of 4: the tiny LM has 4 heads).")
     layers: int = Field(description="LM layers, each with a cross-attention block.")
 
+    def label(self) -> str:
+        return f"tiny random {self.hidden_size}x{self.layers}"
+
+
+class PretrainedParts(StrictModel):
+    """Pretrained checkpoints (hub ids or local folders) composed with `from_parts`: how a quickstart
+    config swaps the tiny models for real ones. The teacher's and the student's LMs must share a
+    tokenizer, since the teacher scores the student's tokens."""
+
+    lm: str = Field(description="Causal LM (Llama-family layers, e.g. Qwen2.5); its tokenizer is used.")
+    vision: str = Field(description="CLIP/SigLIP checkpoint whose patch tokens enter the LM (low-res).")
+    high_res_vision: str = Field(description="CLIP/SigLIP checkpoint read through cross-attention (high-res).")
+    image_size: int | None = Field(default=None, description="Low-res input px; default: the checkpoint's.")
+    high_res_image_size: int | None = Field(default=None, description="High-res input px (position embeddings "
+                                            "interpolated); default: the checkpoint's.")
+    cross_attn_hidden_size: int = Field(default=512, description="Cross-attention width, at most the LM's.")
+    cross_attn_num_heads: int = 8
+
+    def label(self) -> str:
+        return f"from_parts({self.lm}, {self.vision}, {self.high_res_vision})"
+
 
 class QuickstartConfig(StrictModel):
-    out: Path = Field(description="Folder for tasks, trajectories, models, eval runs and the report.")
-    highs: list[int] = Field(default=[8, 16], description="Guess ranges [1, high]; every secret is one task.")
-    test_every: int = Field(default=4, description="Every Nth secret is a held-out test task.")
-    screen: int = Field(default=56, description="Screenshot size in pixels (square).")
-    image_size: int = Field(default=28, description="Low-res encoder input (14 px patches become LM tokens).")
-    high_res_image_size: int = Field(default=56, description="High-res encoder input, read by cross-attention.")
-    teacher: ModelSize = ModelSize(hidden_size=96, layers=2)
-    student: ModelSize = ModelSize(hidden_size=48, layers=1)
-    sft_steps: int = Field(default=200, description="Teacher SFT steps (batches of `sft_batch` step samples).")
-    warmup_steps: int = Field(default=150, description="Student SFT warm start before distillation.")
+    out: Path = Field(default=Path("runs/quickstart"), description="Folder for tasks, trajectories, models, eval runs "
+                      "and the report.")
+    families: list[str] = Field(default=list(FAMILIES), description="Phone GUI task families (gui_tasks.FAMILIES).")
+    train_layouts: int = Field(default=200, ge=1, description="Train layouts per family (launcher/list orders).")
+    test_layouts: int = Field(default=8, ge=1, description="Held-out layouts per family, never trained on.")
+    per_layout: int = Field(default=2, ge=1, description="Target tasks per layout.")
+    image_size: int = Field(default=56, description="Tiny models' low-res input (14 px patches become LM tokens).")
+    high_res_image_size: int = Field(default=224, description="Tiny models' high-res input, read by cross-attention.")
+    teacher: ModelSize | PretrainedParts = ModelSize(hidden_size=96, layers=2)
+    student: ModelSize | PretrainedParts = ModelSize(hidden_size=48, layers=1)
+    sft_steps: int = Field(default=600, description="Teacher SFT steps (batches of `sft_batch` step samples).")
+    warmup_steps: int = Field(default=200, description="Student SFT warm start before distillation.")
     sft_batch: int = Field(default=8, description="Step samples (one screenshot each) per SFT step.")
+    learning_rate: float = Field(default=2e-3, gt=0, description="SFT learning rate (teacher and warm start).")
     distill_steps: int = Field(default=16, description="On-policy distillation rounds.")
-    eval_repeats: int = Field(default=2, description="Episodes per held-out task (each its own seed).")
+    distill_learning_rate: float = Field(default=2e-4, gt=0, description="Distillation learning rate (at 1e-3 the "
+                                         "tiny student's actions fell apart into repeated keys within 16 rounds).")
+    eval_repeats: int = Field(default=1, description="Episodes per held-out task (each its own seed).")
     workers: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _same_kind_of_models(self) -> QuickstartConfig:
+        if type(self.teacher) is not type(self.student):
+            raise ValueError("teacher and student must both be tiny (hidden_size, layers) or both pretrained parts "
+                             "(lm, vision, high_res_vision): the teacher scores the student's tokens, so they share "
+                             "one tokenizer and image layout.")
+        if isinstance(self.teacher, PretrainedParts) and (self.teacher.vision, self.teacher.image_size) != (
+                self.student.vision, self.student.image_size):
+            raise ValueError("teacher and student need the same low-res `vision` and `image_size`: its patches are "
+                             "tokens of the rows the teacher scores.")
+        return self
+
+    @classmethod
+    def load(cls, path: Path, **overrides: object) -> QuickstartConfig:
+        """A YAML config file (any field of this model; `out` may be overridden)."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f"Cannot read the quickstart config {path}: {error}") from None
+        return cls.model_validate(data | {k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
     def small(cls, out: Path) -> QuickstartConfig:
-        """The CI configuration: one range, fewer updates (a few minutes on 2 cores)."""
-        return cls(out=out, highs=[8], sft_steps=60, warmup_steps=30, distill_steps=2, eval_repeats=1, workers=1)
+        """The CI configuration: one family, a few layouts and updates (under two minutes on 2 cores)."""
+        return cls(out=out, families=["open-app"], train_layouts=12, test_layouts=3, per_layout=1, sft_steps=30,
+                   warmup_steps=20, distill_steps=2, workers=1)
 
 
-def quickstart_suite(config: QuickstartConfig) -> TaskSuite:
-    """The learnable guess suite on screen, with every `test_every`-th secret held out for evaluation."""
-    from coachgym.training.tasks import small_guess_suite
-
-    suite = small_guess_suite(highs=tuple(config.highs), screen=config.screen)
-    tasks = [t.model_copy(update={"split": "test" if int(t.setup["secret"]) % config.test_every == 0 else "train"})
-             for t in suite.tasks]
-    return suite.model_copy(update={"name": "quickstart-guess", "tasks": tasks})
+def write_tasks(config: QuickstartConfig) -> tuple[TaskSuite, Path, Path]:
+    """The GUI suite (what the expert plays and the student distils on) and a benchmark of its
+    held-out split with one component per family, so the report shows each family's success."""
+    suite = gui_suite(config.train_layouts, config.test_layouts, config.per_layout, config.families)
+    folder = config.out / "tasks"
+    folder.mkdir(parents=True, exist_ok=True)
+    suite_path = folder / "phone-gui.json"
+    suite.save(suite_path)
+    components = []
+    for family in config.families:
+        part = suite.model_copy(update={"name": f"phone-gui-{family}",
+                                        "tasks": [t for t in suite.tasks if family in t.tags]})
+        part.save(folder / f"phone-gui-{family}.json")
+        components.append(Component(name=family, suite=str((folder / f"phone-gui-{family}.json").resolve())))
+    bench_path = folder / "phone-gui-bench.yaml"
+    bench = BenchSuite(name="phone-gui", description=suite.description, split="test", components=components)
+    bench_path.write_text(yaml.safe_dump(bench.model_dump(exclude_none=True), sort_keys=False), encoding="utf-8")
+    return suite, suite_path, bench_path
 
 
 def collect_expert(config: QuickstartConfig, suite_path: Path) -> Path:
     from coachgym.trajectories.collect import CollectConfig, collect
 
     out = config.out / "trajectories"
-    collect(CollectConfig(env="guess", suite=str(suite_path), agent="scripted", out=out, splits=["train"],
-                          workers=1), progress=False)
+    collect(CollectConfig(env="phone", suite=str(suite_path), agent="scripted", out=out, splits=["train"],
+                          workers=config.workers), progress=False)
     return out
 
 
 def build_models(config: QuickstartConfig, store: Path) -> tuple[Path, Path]:
-    """Random-init CrossAttnVLM teacher and student checkpoints sharing one tokenizer trained on
-    the data and one image layout (so the teacher can score the student's rows)."""
+    """Teacher and student checkpoints sharing one tokenizer and image layout (so the teacher can
+    score the student's rows): tiny random VLMs around a tokenizer trained on the data, or the
+    configured pretrained parts around their LM's tokenizer."""
     from coachgym.training.tiny import build_vlm, build_vlm_tokenizer, save_tiny
     from coachgym.trajectories.convert import to_messages
     from coachgym.trajectories.store import TrajectoryStore
 
-    texts = [m["content"] for t in TrajectoryStore(store).read() for m in to_messages(t)]
-    tokenizer = build_vlm_tokenizer(texts)
     paths = []
+    if isinstance(config.teacher, PretrainedParts):
+        tokenizer = parts_tokenizer(config.teacher.lm, config.student.lm)
+    else:
+        tokenizer = build_vlm_tokenizer(m["content"] for t in TrajectoryStore(store).read() for m in to_messages(t))
     for name, size in (("teacher-init", config.teacher), ("student-init", config.student)):
-        model, processor = build_vlm(tokenizer, hidden_size=size.hidden_size, layers=size.layers,
-                                     image_size=config.image_size, high_res_image_size=config.high_res_image_size)
-        paths.append(save_tiny(model, processor, config.out / "models" / name))
+        path = config.out / "models" / name
+        if (path / "config.json").exists():
+            paths.append(path)
+            continue
+        if isinstance(size, PretrainedParts):
+            model, processor = compose_parts(size, tokenizer)
+        else:
+            model, processor = build_vlm(tokenizer, hidden_size=size.hidden_size, layers=size.layers,
+                                         image_size=config.image_size, high_res_image_size=config.high_res_image_size)
+        paths.append(save_tiny(model, processor, path))
     return paths[0], paths[1]
+
+
+def parts_tokenizer(teacher_lm: str, student_lm: str) -> Any:
+    """The teacher LM's tokenizer with the image token added and coachgym's ChatML template, which
+    renders screenshot parts as that token; refused when the student's LM tokenizes differently."""
+    from transformers import AutoTokenizer
+
+    from coachgym.vision.tokenizer import CHAT_TEMPLATE, IMAGE
+
+    tokenizer = AutoTokenizer.from_pretrained(teacher_lm)
+    if AutoTokenizer.from_pretrained(student_lm).get_vocab() != tokenizer.get_vocab():
+        raise ValueError(f"The student LM {student_lm} and the teacher LM {teacher_lm} have different tokenizers; "
+                         "distillation scores the student's tokens with the teacher, so pick LMs of one family.")
+    if IMAGE not in tokenizer.get_vocab():
+        tokenizer.add_tokens([IMAGE], special_tokens=True)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def compose_parts(parts: PretrainedParts, tokenizer: Any) -> tuple[Any, Any]:
+    """`from_parts` of the configured checkpoints, its embeddings grown for an added image token."""
+    from coachgym.vision import CrossAttnVLMForConditionalGeneration, CrossAttnVLMProcessor
+    from coachgym.vision.tokenizer import IMAGE
+
+    model = CrossAttnVLMForConditionalGeneration.from_parts(
+        lm=parts.lm, vision=parts.vision, high_res_vision=parts.high_res_vision,
+        image_token_id=tokenizer.convert_tokens_to_ids(IMAGE), image_size=parts.image_size,
+        high_res_image_size=parts.high_res_image_size, cross_attn_hidden_size=parts.cross_attn_hidden_size,
+        cross_attn_num_heads=parts.cross_attn_num_heads)
+    if model.get_input_embeddings().num_embeddings < len(tokenizer):
+        model.resize_token_embeddings(len(tokenizer))
+    return model, CrossAttnVLMProcessor.for_config(model.config, tokenizer)
 
 
 def sft(config: QuickstartConfig, init: Path, store: Path, name: str, steps: int) -> Path:
@@ -110,9 +216,9 @@ def sft(config: QuickstartConfig, init: Path, store: Path, name: str, steps: int
     if final.exists():
         return final
     return run_vision_sft(SFTRunConfig(model=init, output_dir=final.parent, data=[DataSource(path=store)],
-                                       max_steps=steps, vision=True, learning_rate=3e-3, batch_size=config.sft_batch,
-                                       max_length=1024, logging_steps=50, save_steps=10_000, report_to="none",
-                                       progress=False))
+                                       max_steps=steps, vision=True, learning_rate=config.learning_rate,
+                                       batch_size=config.sft_batch, max_length=1024, logging_steps=50,
+                                       save_steps=10_000, report_to="none", progress=False))
 
 
 def distill(config: QuickstartConfig, student: Path, teacher: Path, suite_path: Path) -> Path:
@@ -125,13 +231,14 @@ def distill(config: QuickstartConfig, student: Path, teacher: Path, suite_path: 
         return final
     return run_distill(DistillConfig(model=student, output_dir=final.parent, suite=str(suite_path),
                                      teacher=TeacherSettings(model=str(teacher)), iterations=config.distill_steps,
-                                     tasks_per_iteration=4, samples_per_task=2, max_new_tokens=32,
-                                     learning_rate=1e-3, save_every=10_000, report_to="none", progress=False))
+                                     tasks_per_iteration=4, samples_per_task=2, max_new_tokens=64,
+                                     learning_rate=config.distill_learning_rate, save_every=10_000,
+                                     report_to="none", progress=False))
 
 
-def evaluate(config: QuickstartConfig, suite_path: Path, name: str, agent: str) -> Path:
+def evaluate(config: QuickstartConfig, bench_path: Path, name: str, agent: str) -> Path:
     out = config.out / "eval" / name
-    run_eval(EvalConfig(suite=str(suite_path), agent=agent, out=out, workers=config.workers, timeout_s=300,
+    run_eval(EvalConfig(suite=str(bench_path), agent=agent, out=out, workers=config.workers, timeout_s=300,
                         repeats=config.eval_repeats, resume=True))
     return out
 
@@ -149,32 +256,40 @@ def check_runs(runs: dict[str, Path], page: Path, log: Log = print) -> None:
                           "run the quickstart again: it keeps what finished and plays the failed episodes again")
 
 
+def held_out_success(runs: dict[str, Path]) -> list[str]:
+    """One line per run: its held-out success overall and per family (benchmark component)."""
+    lines = []
+    for label, folder in runs.items():
+        metrics = read_results(folder).metrics
+        parts = ", ".join(f"{c.name} {c.success_rate:.0%}" for c in metrics.components)
+        lines.append(f"{label:28s} {metrics.success_rate:6.1%} of {metrics.episodes} episodes ({parts})")
+    return lines
+
+
 def _model_agent(path: Path) -> str:
-    return f"hf:{path.resolve()}?temperature=0&max_new_tokens=48"
+    return f"hf:{path.resolve()}?temperature=0&max_new_tokens=64"
 
 
 def run_quickstart(config: QuickstartConfig, log: Log = print) -> Path:
     """Run every stage; return the HTML report's path."""
+    from coachgym.trajectories.store import TrajectoryStore
+
     started = time.monotonic()
 
     def stage(message: str) -> None:
         log(f"[{time.monotonic() - started:6.1f}s] {message}")
 
     config.out.mkdir(parents=True, exist_ok=True)
-    suite = quickstart_suite(config)
-    suite_path = config.out / "tasks" / "quickstart-guess.json"
-    suite_path.parent.mkdir(parents=True, exist_ok=True)
-    suite.save(suite_path)
-    stage(f"tasks: {len(suite.split('train').tasks)} train, {len(suite.split('test').tasks)} held-out test -> "
-          f"{suite_path}")
+    tasks, suite_path, bench_path = write_tasks(config)
+    stage(f"tasks: {', '.join(config.families)}: {len(tasks.split('train').tasks)} train, "
+          f"{len(tasks.split('test').tasks)} held-out test on layouts never trained on -> {suite_path}")
     store = collect_expert(config, suite_path)
-    from coachgym.trajectories.store import TrajectoryStore
-
     warn_evaluation_overlap(TrajectoryStore(store).read(), str(suite_path))
     stage(f"collect: {len(TrajectoryStore(store))} expert trajectories -> {store}")
     teacher_init, student_init = build_models(config, store)
-    stage(f"models: CrossAttnVLM teacher {config.teacher.hidden_size}x{config.teacher.layers}, "
-          f"student {config.student.hidden_size}x{config.student.layers}, screenshots {config.screen} px -> "
+    sizes = (f", screenshots at {config.image_size} px low-res (LM tokens) and {config.high_res_image_size} px "
+             "high-res (cross-attention)") if isinstance(config.teacher, ModelSize) else ""
+    stage(f"models: CrossAttnVLM teacher {config.teacher.label()}, student {config.student.label()}{sizes} -> "
           f"{teacher_init.parent}")
     teacher = sft(config, teacher_init, store, "teacher-sft", config.sft_steps)
     stage(f"SFT: teacher fine-tuned for {config.sft_steps} steps -> {teacher}")
@@ -182,11 +297,11 @@ def run_quickstart(config: QuickstartConfig, log: Log = print) -> Path:
     stage(f"SFT: student warm-started for {config.warmup_steps} steps -> {student}")
     distilled = distill(config, student, teacher, suite_path)
     stage(f"distill: {config.distill_steps} on-policy rounds from the teacher -> {distilled}")
-    runs = {"student before distillation": evaluate(config, suite_path, "student-before", _model_agent(student)),
-            "student after distillation": evaluate(config, suite_path, "student-after", _model_agent(distilled)),
-            "teacher after SFT": evaluate(config, suite_path, "teacher-sft", _model_agent(teacher)),
-            "expert": evaluate(config, suite_path, "expert", "scripted")}
-    stage("evaluate: " + ", ".join(runs))
+    runs = {"expert": evaluate(config, bench_path, "expert", "scripted"),
+            "teacher after SFT": evaluate(config, bench_path, "teacher-sft", _model_agent(teacher)),
+            "student before distillation": evaluate(config, bench_path, "student-before", _model_agent(student)),
+            "student after distillation": evaluate(config, bench_path, "student-after", _model_agent(distilled))}
+    stage("evaluate: held-out greedy success\n  " + "\n  ".join(held_out_success(runs)))
     _, page = write_report(list(runs.values()), config.out / "report", labels=list(runs))
     stage(f"report -> {page}")
     check_runs(runs, page, log)
