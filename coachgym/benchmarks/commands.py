@@ -115,15 +115,16 @@ def quickstart_command(
 ) -> None:
     """Phone GUI tasks: expert data -> SFT a VLM teacher -> distil a smaller student -> evaluate held-out -> report."""
     from coachgym.benchmarks.quickstart import QuickstartConfig, run_quickstart
+    from coachgym.training.config import load_config
 
     if small and config_file:
         raise ValueError("--small and --config are alternatives; put the small sizes in the config file instead.")
     if config_file:
-        config = QuickstartConfig.load(config_file, out=out)
-    elif small:
-        config = QuickstartConfig.small(out or QuickstartConfig.model_fields["out"].default)
+        config = load_config(QuickstartConfig, config_file)
     else:
-        config = QuickstartConfig.model_validate({"out": out} if out else {})
+        config = QuickstartConfig.small() if small else QuickstartConfig()
+    if out:
+        config = config.model_copy(update={"out": out})
     page = run_quickstart(config, log=lambda line: console.print(line, markup=False))
     console.print(f"[bold green]Quickstart done.[/bold green] Report: {page.resolve()}")
 

@@ -103,18 +103,9 @@ class QuickstartConfig(StrictModel):
         return self
 
     @classmethod
-    def load(cls, path: Path, **overrides: object) -> QuickstartConfig:
-        """A YAML config file (any field of this model; `out` may be overridden)."""
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
-            raise ValueError(f"Cannot read the quickstart config {path}: {error}") from None
-        return cls.model_validate(data | {k: v for k, v in overrides.items() if v is not None})
-
-    @classmethod
-    def small(cls, out: Path) -> QuickstartConfig:
+    def small(cls) -> QuickstartConfig:
         """The CI configuration: one family, a few layouts and updates (under two minutes on 2 cores)."""
-        return cls(out=out, families=["open-app"], train_layouts=12, test_layouts=3, per_layout=1, sft_steps=30,
+        return cls(families=["open-app"], train_layouts=12, test_layouts=3, per_layout=1, sft_steps=30,
                    warmup_steps=20, distill_steps=2, workers=1)
 
 
@@ -128,10 +119,10 @@ def write_tasks(config: QuickstartConfig) -> tuple[TaskSuite, Path, Path]:
     suite.save(suite_path)
     components = []
     for family in config.families:
-        part = suite.model_copy(update={"name": f"phone-gui-{family}",
-                                        "tasks": [t for t in suite.tasks if family in t.tags]})
-        part.save(folder / f"phone-gui-{family}.json")
-        components.append(Component(name=family, suite=str((folder / f"phone-gui-{family}.json").resolve())))
+        part_path = folder / f"phone-gui-{family}.json"
+        suite.model_copy(update={"name": part_path.stem, "tasks": [t for t in suite.tasks if family in t.tags]}
+                         ).save(part_path)
+        components.append(Component(name=family, suite=str(part_path.resolve())))
     bench_path = folder / "phone-gui-bench.yaml"
     bench = BenchSuite(name="phone-gui", description=suite.description, split="test", components=components)
     bench_path.write_text(yaml.safe_dump(bench.model_dump(exclude_none=True), sort_keys=False), encoding="utf-8")
