@@ -53,7 +53,7 @@ FAMILIES: dict[str, tuple[str | None, str, Callable[[Device], list[tuple[str, st
 }
 
 
-def _visible_targets(family: str, layout_seed: int) -> list[tuple[str, str, tuple[int, int]]]:
+def visible_targets(family: str, layout_seed: int) -> list[tuple[str, str, tuple[int, int]]]:
     """(label, screen, 0-999 centre) of every candidate drawn on the family's first screen."""
     start_app, _, candidates = FAMILIES[family]
     device = Device(build_state({"layout_seed": layout_seed}, seed=0))
@@ -67,7 +67,7 @@ def _visible_targets(family: str, layout_seed: int) -> list[tuple[str, str, tupl
 def gui_task(family: str, layout_seed: int, target: int, split: str) -> Task:
     """The `target`-th visible candidate of `family` on layout `layout_seed`."""
     start_app, goal, _ = FAMILIES[family]
-    label, screen, (x, y) = _visible_targets(family, layout_seed)[target]
+    label, screen, (x, y) = visible_targets(family, layout_seed)[target]
     setup = {"world": {"layout_seed": layout_seed}, "screen_only": True, "coordinates": "normalized",
              "plan": [["tap_at", label, x, y], ["status", "complete"]]}
     if start_app:
@@ -82,7 +82,7 @@ def _tasks(families: Iterable[str], seeds: Iterable[int], per_layout: int, split
     tasks = []
     for family in families:
         for seed in seeds:
-            count = len(_visible_targets(family, seed))
+            count = len(visible_targets(family, seed))
             picks = np.random.default_rng(seed).choice(count, size=min(per_layout, count), replace=False)
             tasks += [gui_task(family, seed, int(i), split) for i in picks]
     return tasks
