@@ -11,7 +11,9 @@ exactly right, teacher-forced:
 * `fixed`: the real launcher screen; the reply lists every app with its point in alphabetical
   order, so the k-th line always names the same app.
 * `shuffled`: the same list in a random order per screen, so a line's point can only come from
-  binding the app's name (text tokens) to its icon (pixels), which is what an action needs.
+  binding the app's name (text tokens) to its icon (pixels), which is what an action needs;
+* `colours`: `shuffled` on screens where each app is a plain square of its own saturated colour,
+  to tell "the encoder cannot see the icons apart" from "the model cannot bind".
 
 Each probe runs with the transformers default init (std 0.02 in every linear layer) and with a
 fan-in init (std 1/sqrt(fan_in)) of the LM, projector and cross-attention; the encoders keep
@@ -37,13 +39,15 @@ from PIL import Image, ImageDraw
 
 from coachgym.benchmarks.quickstart import QuickstartConfig
 from coachgym.envs.phone.gui_tasks import TEST_LAYOUT_BASE, gui_task, visible_targets
+from coachgym.envs.phone.world import APPS
 from coachgym.envs.registry import make
 from coachgym.training.tiny import build_vlm, build_vlm_tokenizer
 from coachgym.training.vision_sft import VisionSFTCollator
 
-PROBES = ("locate", "fixed", "shuffled")
+PROBES = ("locate", "fixed", "shuffled", "colours")
 INITS = ("default", "fan-in")
 PROMPT = "Locate the targets."
+COLOURS = {app: f"hsv({index * 360 // len(APPS)}, 100%, 100%)" for index, app in enumerate(APPS)}
 
 
 def render_launchers(layouts: list[int], folder: Path) -> list[dict]:
@@ -60,23 +64,28 @@ def render_launchers(layouts: list[int], folder: Path) -> list[dict]:
     return screens
 
 
-def square_screen(screen: dict, folder: Path) -> dict:
-    """The `locate` probe's screen: one white square at a slot the layout picks."""
-    _, x, y = random.Random(screen["layout"]).choice(screen["targets"])
+def squares_screen(screen: dict, folder: Path, probe: str) -> dict:
+    """A black screen with squares at the layout's slots: for `locate` one white square at a slot
+    the layout picks, for `colours` every app's square in its own colour."""
+    targets = screen["targets"]
+    if probe == "locate":
+        targets = [("square", *random.Random(screen["layout"]).choice(targets)[1:])]
     image = Image.new("RGB", Image.open(screen["screenshot"]).size)
-    cx, cy = x * image.width // 1000, y * image.height // 1000
-    ImageDraw.Draw(image).rectangle((cx - 30, cy - 30, cx + 30, cy + 30), fill="white")
-    path = folder / f"square-{screen['layout']}.png"
+    draw = ImageDraw.Draw(image)
+    for label, x, y in targets:
+        cx, cy = x * image.width // 1000, y * image.height // 1000
+        draw.rectangle((cx - 30, cy - 30, cx + 30, cy + 30), fill=COLOURS.get(label, "white"))
+    path = folder / f"{probe}-{screen['layout']}.png"
     image.save(path)
-    return {**screen, "screenshot": str(path), "targets": [("square", x, y)]}
+    return {**screen, "screenshot": str(path), "targets": targets}
 
 
 def sample(probe: str, screen: dict, folder: Path) -> dict:
     """A `VisionSFTCollator` example: the screenshot and a reply of one line per target."""
-    if probe == "locate":
-        screen = square_screen(screen, folder)
+    if probe in ("locate", "colours"):
+        screen = squares_screen(screen, folder, probe)
     targets = sorted(screen["targets"])
-    if probe == "shuffled":
+    if probe in ("shuffled", "colours"):
         random.Random(screen["layout"]).shuffle(targets)
     reply = "\n".join(f"'{label}' at ({x}, {y})" for label, x, y in targets)
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": PROMPT}]},
