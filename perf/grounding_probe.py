@@ -41,6 +41,7 @@ from coachgym.benchmarks.quickstart import QuickstartConfig
 from coachgym.envs.phone.gui_tasks import TEST_LAYOUT_BASE, gui_task, visible_targets
 from coachgym.envs.phone.world import APPS
 from coachgym.envs.registry import make
+from coachgym.training.data import IGNORE
 from coachgym.training.tiny import build_vlm, build_vlm_tokenizer
 from coachgym.training.vision_sft import VisionSFTCollator
 
@@ -109,7 +110,7 @@ def line_accuracy(model: torch.nn.Module, batch: dict, newline: int) -> float:
     targets = batch["labels"][:, 1:]
     right = lines = 0
     for row in range(len(targets)):
-        positions = (targets[row] != -100).nonzero().flatten().tolist()
+        positions = (targets[row] != IGNORE).nonzero().flatten().tolist()
         line_ok = True
         for position in positions:
             line_ok &= bool(predicted[row, position] == targets[row, position])
@@ -118,23 +119,25 @@ def line_accuracy(model: torch.nn.Module, batch: dict, newline: int) -> float:
     return right / lines
 
 
-def run(probe: str, init: str, seed: int, train: list[dict], test: list[dict], args: argparse.Namespace) -> list[float]:
-    """Held-out line accuracy after every `args.every` steps."""
+def teacher(tokenizer, seed: int = 0) -> tuple:
+    """The quickstart teacher's random model and processor (its sizes, as `build_models` makes it)."""
     config = QuickstartConfig()
-    tokenizer = build_vlm_tokenizer([example["conversation"] for example in train + test])
-    model, processor = build_vlm(tokenizer, hidden_size=config.teacher.hidden_size, layers=config.teacher.layers,
-                                 image_size=config.image_size, high_res_image_size=config.high_res_image_size,
-                                 vision_hidden_size=32, seed=seed)
+    return build_vlm(tokenizer, hidden_size=config.teacher.hidden_size, layers=config.teacher.layers,
+                     image_size=config.image_size, high_res_image_size=config.high_res_image_size, seed=seed)
+
+
+def run(init: str, seed: int, tokenizer, train_batch: dict, test_batch: dict, args: argparse.Namespace) -> list[float]:
+    """Held-out line accuracy after every `args.every` steps, at the quickstart's learning rate and batch."""
+    config = QuickstartConfig()
+    model, _ = teacher(tokenizer, seed)
     if init == "fan-in":
         fan_in_init(model)
-    collator = VisionSFTCollator(processor)
-    train_batch, test_batch = collator(train), collator(test)
     newline = tokenizer("\n", add_special_tokens=False)["input_ids"][-1]
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 50))
     rng, curve = random.Random(seed), []
     for step in range(1, args.steps + 1):
-        rows = torch.tensor(rng.sample(range(len(train)), config.sft_batch))
+        rows = torch.tensor(rng.sample(range(len(train_batch["input_ids"])), config.sft_batch))
         model(**{key: value[rows] for key, value in train_batch.items()}).loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -165,8 +168,11 @@ def main() -> None:
         for probe in PROBES:
             train = [sample(probe, screen, folder) for screen in train_screens]
             test = [sample(probe, screen, folder) for screen in test_screens]
+            tokenizer = build_vlm_tokenizer([example["conversation"] for example in train + test])
+            collator = VisionSFTCollator(teacher(tokenizer)[1])
+            train_batch, test_batch = collator(train), collator(test)
             for init in INITS:
-                curves = [run(probe, init, seed, train, test, args) for seed in args.seeds]
+                curves = [run(init, seed, tokenizer, train_batch, test_batch, args) for seed in args.seeds]
                 medians = [statistics.median(values) for values in zip(*curves)]
                 print(f"{probe:<10}{init:<9}" + "".join(f"{value:>10.0%}" for value in medians), flush=True)
 
