@@ -26,6 +26,12 @@ def test_reset_by_task_id_and_by_seed_is_deterministic():
     assert env.reset(seed=3)[1]["task_id"] == env.reset(seed=3)[1]["task_id"]
 
 
+def test_reset_rejects_an_unknown_option_instead_of_running_another_task():
+    env = gym.make("coachgym/Guess-v0")
+    with pytest.raises(ValueError, match="Unknown reset options \\['task'\\]"):
+        env.reset(seed=0, options={"task": builtin_suite().get("guess-005").model_dump()})
+
+
 def test_correct_play_completes_with_reward_from_state():
     env = gym.make("coachgym/Guess-v0", task="guess-000")
     env.reset(seed=0)

@@ -154,6 +154,10 @@ class AgentEnv(gym.Env[dict, str]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
         options = options or {}
+        unknown = set(options) - {"task_id"}
+        if unknown:  # a silently ignored option would run some other task and look like a result
+            raise ValueError(f"Unknown reset options {sorted(unknown)}; reset takes options={{'task_id': ...}} "
+                             "with the id of a task in this env's suite (build the env with suite= to add tasks).")
         if options.get("task_id") is not None:
             self.task = self.suite.get(options["task_id"])
         else:
