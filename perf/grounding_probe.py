@@ -13,7 +13,9 @@ exactly right, teacher-forced:
 * `shuffled`: the same list in a random order per screen, so a line's point can only come from
   binding the app's name (text tokens) to its icon (pixels), which is what an action needs;
 * `colours`: `shuffled` on screens where each app is a plain square of its own saturated colour,
-  to tell "the encoder cannot see the icons apart" from "the model cannot bind".
+  to tell "the encoder cannot see the icons apart" from "the model cannot bind";
+* `spatial`: the real launcher screen; the reply lists the slots in screen order, each point
+  before its app ("(149, 487) 'Notes'"), so a line asks what is at a point, not where a name is.
 
 Each probe runs with the transformers default init (std 0.02 in every linear layer) and with a
 fan-in init (std 1/sqrt(fan_in)) of the LM, projector and cross-attention; the encoders keep
@@ -38,6 +40,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from coachgym.benchmarks.quickstart import QuickstartConfig
+from coachgym.envs.core import TaskSuite
 from coachgym.envs.phone.gui_tasks import TEST_LAYOUT_BASE, gui_task, visible_targets
 from coachgym.envs.phone.world import APPS
 from coachgym.envs.registry import make
@@ -45,7 +48,7 @@ from coachgym.training.data import IGNORE
 from coachgym.training.tiny import build_vlm, build_vlm_tokenizer
 from coachgym.training.vision_sft import VisionSFTCollator
 
-PROBES = ("locate", "fixed", "shuffled", "colours")
+PROBES = ("locate", "fixed", "shuffled", "colours", "spatial")
 INITS = ("default", "fan-in")
 PROMPT = "Locate the targets."
 COLOURS = {app: f"hsv({index * 360 // len(APPS)}, 100%, 100%)" for index, app in enumerate(APPS)}
@@ -53,10 +56,11 @@ COLOURS = {app: f"hsv({index * 360 // len(APPS)}, 100%, 100%)" for index, app in
 
 def render_launchers(layouts: list[int], folder: Path) -> list[dict]:
     """Screenshot and (label, x, y) targets of each `open-app` layout, as the quickstart's tasks show it."""
-    env = make("phone")
+    tasks = [gui_task("open-app", seed, 0, "train") for seed in layouts]
+    env = make("phone", suite=TaskSuite(name="launchers", env="phone", tasks=tasks))
     screens = []
-    for seed in layouts:
-        observation, _ = env.reset(options={"task": gui_task("open-app", seed, 0, "train").model_dump()})
+    for seed, task in zip(layouts, tasks):
+        observation, _ = env.reset(options={"task_id": task.id})
         path = folder / f"launcher-{seed}.png"
         Image.fromarray(observation["screenshot"]).save(path)
         screens.append({"layout": seed, "screenshot": str(path),
@@ -88,7 +92,10 @@ def sample(probe: str, screen: dict, folder: Path) -> dict:
     targets = sorted(screen["targets"])
     if probe in ("shuffled", "colours"):
         random.Random(screen["layout"]).shuffle(targets)
-    reply = "\n".join(f"'{label}' at ({x}, {y})" for label, x, y in targets)
+    if probe == "spatial":
+        reply = "\n".join(f"({x}, {y}) '{label}'" for label, x, y in sorted(targets, key=lambda t: (t[2], t[1])))
+    else:
+        reply = "\n".join(f"'{label}' at ({x}, {y})" for label, x, y in targets)
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": PROMPT}]},
                 {"role": "assistant", "content": reply}]
     return {"conversation": json.dumps(messages), "screenshot": screen["screenshot"]}
