@@ -92,7 +92,8 @@ def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers:
               high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0,
               **config_overrides: Any) -> tuple[Any, Any]:
     """A random CrossAttnVLM (Qwen2 LM, SigLIP-style encoders with 14 px patches, cross-attention
-    in every layer, active from the start) and its processor, for a `build_vlm_tokenizer` tokenizer.
+    in every layer, active from the start, patch features standardized per image since the encoders
+    start from random weights) and its processor, for a `build_vlm_tokenizer` tokenizer.
     Models built with the same tokenizer and `image_size` can distil into each other.
     `config_overrides` go to `CrossAttnVLMConfig` (e.g. `cross_attn_layers=[]` for low-res only)."""
     import torch
@@ -105,7 +106,8 @@ def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers:
         text_config=tiny_text_config(len(tokenizer), "qwen2", hidden_size, layers),
         vision_config=tiny_vision_config(image_size, hidden_size=vision_hidden_size),
         high_res_vision_config=tiny_vision_config(high_res_image_size, hidden_size=vision_hidden_size),
-        **({"cross_attn_hidden_size": 32, "cross_attn_num_heads": 4, "cross_attn_gate_init": 1.0} | config_overrides),
+        **({"cross_attn_hidden_size": 32, "cross_attn_num_heads": 4, "cross_attn_gate_init": 1.0,
+            "standardize_patch_features": True} | config_overrides),
         image_token_id=tokenizer.convert_tokens_to_ids(IMAGE), pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )

@@ -47,6 +47,12 @@ class CrossAttnVLMConfig(PreTrainedConfig):
         cross_attn_gate_init: initial gate value; 0 keeps a pretrained LM's outputs unchanged at start.
         image_token_id: id of the placeholder token the processor repeats `image_seq_length` times.
         projector_hidden_act: activation of the 2-layer low-res projector.
+        standardize_patch_features: standardize each feature over an image's patches (less the image's
+            mean, over its spread), in both encoders, before the LM reads them. An encoder trained from
+            scratch starts out mapping every patch of a screen to nearly the same vector (the background
+            dominates each patch), so attention cannot tell the patches apart and "where is the Notes
+            icon?" is never learned (perf/grounding_probe.py, `query`); standardizing leaves only what
+            differs across the screen. Pretrained encoders already separate patches: keep it off there.
     """
 
     model_type = "coachgym_crossattn_vlm"
@@ -71,6 +77,7 @@ class CrossAttnVLMConfig(PreTrainedConfig):
     cross_attn_gate_init: float = 0.0
     image_token_id: int = 0
     projector_hidden_act: str = "gelu"
+    standardize_patch_features: bool = False
     tie_word_embeddings: bool = False
 
     def __post_init__(self, **kwargs):

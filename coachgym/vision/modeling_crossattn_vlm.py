@@ -110,14 +110,20 @@ class CrossAttnVLMModel(CrossAttnVLMPreTrainedModel):
         """Projected low-res tokens `[images, image_seq_length, text_hidden]`."""
         self._check_size(pixel_values, self.config.vision_config, "Low-res")
         features = self.vision_tower(pixel_values=pixel_values.to(self.dtype)).last_hidden_state
-        return self.multi_modal_projector(features)
+        return self.multi_modal_projector(self._standardized(features))
 
     def get_high_res_features(self, high_res_pixel_values: torch.Tensor) -> torch.Tensor:
         """Normalised high-res patch features `[images, patches, high_res_hidden]`."""
         self._check_size(high_res_pixel_values, self.config.high_res_vision_config, "High-res")
-        return self.high_res_norm(
-            self.high_res_vision_tower(pixel_values=high_res_pixel_values.to(self.dtype)).last_hidden_state
-        )
+        features = self.high_res_vision_tower(pixel_values=high_res_pixel_values.to(self.dtype)).last_hidden_state
+        return self.high_res_norm(self._standardized(features))
+
+    def _standardized(self, features: torch.Tensor) -> torch.Tensor:
+        """`features` `[images, patches, hidden]` standardized over each image's patches, if configured."""
+        if not self.config.standardize_patch_features:
+            return features
+        mean, var = features.mean(dim=1, keepdim=True), features.var(dim=1, correction=0, keepdim=True)
+        return (features - mean) * torch.rsqrt(var + 1e-5)
 
     def _image_token_mask(self, input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor) -> torch.Tensor:
         if input_ids is not None:

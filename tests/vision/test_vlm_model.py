@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -179,3 +180,25 @@ def test_generate_returns_token_logprobs_matching_a_forward_pass(active_vlm, scr
     new = out.sequences[:, prompt_len:]
     reference = torch.log_softmax(logits[:, prompt_len - 1:-1], -1).gather(-1, new.unsqueeze(-1)).squeeze(-1)
     torch.testing.assert_close(logprobs, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_standardized_patch_features_have_zero_mean_and_unit_variance_over_each_image(screenshots, tmp_path):
+    """Both encoders' features are standardized over the image's patches when the config asks (and
+    left as they are when it does not); the flag survives a save/load round trip."""
+    model, processor = tiny_vlm(seed=0, standardize_patch_features=True)
+    model.save_pretrained(tmp_path)
+    loaded = CrossAttnVLMForConditionalGeneration.from_pretrained(tmp_path).eval()
+    assert loaded.config.standardize_patch_features
+    batch = processor.image_processor(screenshots)
+    with torch.no_grad():
+        raw = loaded.model.vision_tower(pixel_values=batch["pixel_values"]).last_hidden_state
+        standardized = loaded.model._standardized(raw)
+        high_res_on = loaded.model.get_high_res_features(batch["high_res_pixel_values"])
+        loaded.config.standardize_patch_features = False
+        high_res_off = loaded.model.get_high_res_features(batch["high_res_pixel_values"])
+        assert torch.equal(loaded.model._standardized(raw), raw)
+    width = raw.shape[-1]
+    assert not torch.allclose(raw.mean(1), torch.zeros(2, width), atol=1e-2)
+    assert torch.allclose(standardized.mean(1), torch.zeros(2, width), atol=1e-5)
+    assert torch.allclose(standardized.var(1, correction=0), torch.ones(2, width), atol=1e-2)
+    assert not torch.allclose(high_res_on, high_res_off, atol=1e-2)
