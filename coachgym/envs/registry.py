@@ -68,6 +68,7 @@ ENVS: dict[str, EnvEntry] = {
             suites={
                 "browser": "coachgym.envs.browser.tasks:builtin_suite",
                 "miniwob": "coachgym.envs.browser.miniwob:miniwob_suite",
+                "miniwob-gui": "coachgym.envs.browser.gui_tasks:miniwob_gui_suite",
             },
             expert="coachgym.envs.browser.expert:BrowserExpert",
             summary="Chromium through Playwright: built-in web apps and MiniWoB++.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from coachgym.envs.actions import ActionArg, ActionError, ActionSet, ActionSpec, Dialect, ParsedAction, invalid_format
 
@@ -31,7 +31,8 @@ BROWSER_SPECS = [
     ActionSpec(name="dblclick", doc="Double-click an element.", args=[ELEMENT], examples=['dblclick("12")']),
     ActionSpec(
         name="click_xy",
-        doc="Click at viewport coordinates in CSS pixels (for screenshot-driven agents).",
+        doc="Click at a point of the screenshot (for screenshot-driven agents): CSS pixels, or 0-999 where the "
+        "observation says x/y are normalized.",
         args=[_coordinate("x"), _coordinate("y")],
         examples=["click_xy(80, 120)"],
     ),
@@ -170,8 +171,8 @@ class BrowserActionSet(ActionSet):
         self._any_call = re.compile(rf"(?:^|(?<=[\s;`>:*]))({names})[ \t]*\(")
         self._marker = re.compile(r"[Aa]ction\s*:")
 
-    def describe(self) -> str:
-        return (super().describe() + "\n- Several actions may be given, one per line; they run in order and "
+    def describe(self, only: Collection[str] | None = None) -> str:
+        return (super().describe(only) + "\n- Several actions may be given, one per line; they run in order and "
                 "stop at the first that fails (the observation says which).")
 
     def parse(self, text: object) -> ParsedAction:

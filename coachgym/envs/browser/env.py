@@ -29,11 +29,14 @@ from coachgym.envs.browser.observe import Snapshot, screenshot, snapshot
 from coachgym.envs.browser.perform import Performer
 from coachgym.envs.browser.session import BrowserConfig, BrowserSession, shared_browser
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task, TaskSuite
+from coachgym.envs.registry import load_suite
 
 # Playwright errors that mean the browser (not the agent) is gone: these end the episode as env_error.
 _DEAD = re.compile(r"Target (page, context or browser )?(has been )?closed|Browser has been closed|crash|disconnected",
                    re.IGNORECASE)
-CLOSE_HUNG_S = 5.0  # closing a context is browser-side and quick even when its renderer is stuck
+CLOSE_HUNG_S = 5.0
+_ELEMENT_ARGS = ("id", "from_id", "to_id")
+_POINT_ARGS = (("x", "y"), ("x1", "y1"), ("x2", "y2"))  # closing a context is browser-side and quick even when its renderer is stuck
 
 
 class World(Protocol):
@@ -63,6 +66,9 @@ class BrowserEnv(AgentEnv):
     A reset or step that outlasts `step_deadline_ms` (a page stuck in a script) ends as env_error.
     Reward: built-in apps score 1/0 from their backend state (and the answer, for questions) when
     the episode ends; MiniWoB++ tasks give the page's own reward in [-1, 1] as soon as it finishes.
+    A task with `setup["screen_only"]` (the GUI families of `gui_tasks`) leaves the outline out and
+    refuses actions by element id, so the screenshot is the only way to find a target; its
+    `setup["coordinates"] = "normalized"` makes action points 0-999 of the viewport (CogAgent style).
     """
 
     name = "browser"
@@ -81,9 +87,12 @@ class BrowserEnv(AgentEnv):
         miniwob_time_limit_s: TimeLimit = None,
         **config_fields: Any,
     ):
+        if not isinstance(suite, TaskSuite):
+            suite = load_suite(suite or self.name)
         if not isinstance(config, BrowserConfig):
             fields = dict(config or {}) | config_fields
-            if suite == "miniwob" and "viewport_width" not in fields:
+            tasks = [task] if isinstance(task, Task) else suite.tasks
+            if all(t.setup.get("kind") == "miniwob" for t in tasks) and "viewport_width" not in fields:
                 fields["viewport_width"], fields["viewport_height"] = MINIWOB_VIEWPORT
             config = BrowserConfig(**fields)
         self.config = config
@@ -94,6 +103,8 @@ class BrowserEnv(AgentEnv):
         self.answer: str | None = None
         self._worlds: dict[str, World] = {}
         self.world: World | None = None
+        self.screen_only = False
+        self.coordinates = "pixels"
         super().__init__(task=task, suite=suite, max_steps=max_steps, max_invalid_actions=max_invalid_actions,
                          split=split, render_mode=render_mode)
 
@@ -115,6 +126,10 @@ class BrowserEnv(AgentEnv):
         self.episode_seed = seed
         self.world = self._world_for(task)
         self.answer = None
+        self.screen_only = bool(task.setup.get("screen_only"))
+        self.coordinates = task.setup.get("coordinates", "pixels")
+        if self.coordinates not in ("pixels", "normalized"):
+            raise ValueError(f"Task {task.id!r} has coordinates={self.coordinates!r}; use 'pixels' or 'normalized'.")
         shared_browser.get(self.config.headless)  # the deadline needs Playwright's loop running
         with self._bounded("starting the task"):
             self.session = self._fresh_session(self.world.allowed_prefixes())
@@ -193,6 +208,7 @@ class BrowserEnv(AgentEnv):
         if action.name == "answer":
             self.answer = action.args["text"]
             return None
+        action = self._in_pixels(action)
         performer = Performer(self.session, self.snap, self.config)
         try:
             return performer.run(action)
@@ -207,6 +223,36 @@ class BrowserEnv(AgentEnv):
         finally:
             self.pointer.extend((x / self.config.viewport_width, y / self.config.viewport_height)
                                 for x, y in performer.points)
+
+    def _in_pixels(self, action: ParsedAction) -> ParsedAction:
+        """The action as Playwright takes it: 0-999 points scaled to CSS pixels; on a screen-only task an
+        element id is refused, since the agent was shown none and must not find targets by guessing ids."""
+        if self.screen_only and any(action.args.get(name) for name in _ELEMENT_ARGS):
+            raise ActionError(f"{action.name} names an element id, but this task shows only the screenshot: "
+                              f"point at the target with click_xy(x, y) ({self._unit}).")
+        if self.coordinates != "normalized":
+            return action
+        args = dict(action.args)
+        for x_name, y_name in _POINT_ARGS:
+            if x_name in args:
+                x, y = args[x_name], args[y_name]
+                if not (0 <= x <= 999 and 0 <= y <= 999):
+                    raise ActionError(f"Normalized coordinates must be in 0..999, got ({x}, {y}).")
+                args[x_name] = x * self.config.viewport_width / 1000
+                args[y_name] = y * self.config.viewport_height / 1000
+        return action.model_copy(update={"args": args})
+
+    @property
+    def _unit(self) -> str:
+        return "0-999 normalized" if self.coordinates == "normalized" else "CSS pixels"
+
+    def prompt_info(self) -> dict[str, str]:
+        """For a screen-only GUI task, a prompt that says only what such a task needs: click a point."""
+        info = super().prompt_info()
+        if self.screen_only:
+            info["doc"] = f"A web page. Find the target on the screenshot and click it; x/y are {self._unit}."
+            info["actions"] = self.actions.describe(only=("click_xy",))
+        return info
 
     def _wait_until_responsive(self) -> None:
         """An action that timed out may have started a script that never yields: then this blocks until the
@@ -252,7 +298,11 @@ class BrowserEnv(AgentEnv):
         if blocked:
             parts.append("Blocked (only local sites are reachable): " + ", ".join(sorted(set(blocked))[:5]))
         parts.append(f"Page: {self.snap.title}")
-        parts.extend(self.snap.lines or ["(empty page)"])
+        if self.screen_only:
+            width, height = self.config.viewport_width, self.config.viewport_height
+            parts.append(f"Screenshot {width}x{height}; x/y are {self._unit}.")
+        else:
+            parts.extend(self.snap.lines or ["(empty page)"])
         return "\n".join(parts)
 
 def _snapshot_with_retry(page: Page, config: BrowserConfig, attempts: int = 3) -> Snapshot:

@@ -2,7 +2,8 @@
 
 The plan (privileged task data) names elements by role and accessible name; the expert finds
 the matching `[id] role 'name'` line in the current observation text and emits the canonical
-action with that id, exactly as a model would have to. When an element is missing (the page did
+action with that id, exactly as a model would have to. Screen-only tasks show no outline, so
+their plan carries the target's point instead (`{"do": "click_at", "label", "x", "y"}`). When an element is missing (the page did
 not react as planned) it ends the episode with an empty answer rather than guessing.
 """
 
@@ -43,6 +44,9 @@ class BrowserExpert(Expert):
         step = self.steps.pop(0)
         if step["do"] == "answer":
             return BROWSER_ACTIONS.format("answer", step.get("text", ""))
+        if step["do"] == "click_at":  # a screen-only task: the plan carries the target's point
+            return (f"Thought: I click the {step['label']}.\nAction: "
+                    + BROWSER_ACTIONS.format("click_xy", step["x"], step["y"]))
         element_id = find_element(observation["text"], step["role"], step["name"])
         if element_id is None:
             self.steps = []

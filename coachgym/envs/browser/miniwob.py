@@ -115,8 +115,10 @@ class MiniWobWorld:
         return [HTML_DIR.as_uri() + "/"]
 
     def start(self, session: BrowserSession, task: Task, seed: int) -> str:
-        """Load, seed and start the task page; returns the page's instruction (utterance)."""
+        """Load, seed and start the task page; returns the page's instruction (utterance). A task's own
+        `setup["seed"]` fixes its problem (a GUI task's layout) whatever the episode seed."""
         name = task.setup["page"]
+        seed = task.setup.get("seed", seed)
         page_file = HTML_DIR / "miniwob" / f"{name}.html"
         if not page_file.is_file():
             raise FileNotFoundError(f"MiniWoB++ page {page_file} is missing; reinstall the `miniwob` package.")
