@@ -1,7 +1,9 @@
 """`coachgym quickstart`: the whole coachgym story on GUI tasks, in one command, on CPU, offline.
 
 1. tasks: the phone env's GUI families (`coachgym.envs.phone.gui_tasks`: open an app, a note or a
-   product found on the screenshot alone), train layouts and held-out test layouts never trained on;
+   product found on the screenshot alone), or the browser's MiniWoB++ ones
+   (`coachgym.envs.browser.gui_tasks`: click a named button or colour box), train layouts and
+   held-out test layouts never trained on;
 2. collect: the scripted expert plays the train tasks into a trajectory store, screenshots included;
 3. models: a tokenizer trained on that text, a tiny CrossAttnVLM teacher and a smaller student
    sharing it (random init);
@@ -33,6 +35,8 @@ from pydantic import Field, model_validator
 from coachgym.benchmarks.report import write_report
 from coachgym.benchmarks.runner import EvalConfig, read_results, run_eval
 from coachgym.benchmarks.suites import BenchSuite, Component, warn_evaluation_overlap
+from coachgym.envs.browser.gui_tasks import FAMILIES as MINIWOB_FAMILIES
+from coachgym.envs.browser.gui_tasks import miniwob_gui_suite
 from coachgym.envs.core import TaskSuite
 from coachgym.envs.phone.gui_tasks import FAMILIES, gui_suite
 from coachgym.strict import StrictModel
@@ -72,7 +76,9 @@ class PretrainedParts(StrictModel):
 class QuickstartConfig(StrictModel):
     out: Path = Field(default=Path("runs/quickstart"), description="Folder for tasks, trajectories, models, eval runs "
                       "and the report.")
-    families: list[str] = Field(default=list(FAMILIES), description="Phone GUI task families (gui_tasks.FAMILIES).")
+    families: list[str] = Field(default=list(FAMILIES), description="GUI task families of one env: the phone's "
+                                f"{sorted(FAMILIES)} or MiniWoB++'s {sorted(MINIWOB_FAMILIES)} (one problem per "
+                                "layout, the page's seed).")
     train_layouts: int = Field(default=200, ge=1, description="Train layouts per family (launcher/list orders).")
     test_layouts: int = Field(default=8, ge=1, description="Held-out layouts per family, never trained on.")
     per_layout: int = Field(default=2, ge=1, description="Target tasks per layout.")
@@ -89,6 +95,13 @@ class QuickstartConfig(StrictModel):
                                          "tiny student's actions fell apart into repeated keys within 16 rounds).")
     eval_repeats: int = Field(default=1, description="Episodes per held-out task (each its own seed).")
     workers: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _families_of_one_env(self) -> QuickstartConfig:
+        if not (set(self.families) <= set(FAMILIES) or set(self.families) <= set(MINIWOB_FAMILIES)):
+            raise ValueError(f"families {self.families} must all be phone families {sorted(FAMILIES)} or all "
+                             f"MiniWoB++ families {sorted(MINIWOB_FAMILIES)}: one quickstart runs one env.")
+        return self
 
     @model_validator(mode="after")
     def _same_kind_of_models(self) -> QuickstartConfig:
@@ -112,28 +125,45 @@ class QuickstartConfig(StrictModel):
 def write_tasks(config: QuickstartConfig) -> tuple[TaskSuite, Path, Path]:
     """The GUI suite (what the expert plays and the student distils on) and a benchmark of its
     held-out split with one component per family, so the report shows each family's success."""
-    suite = gui_suite(config.train_layouts, config.test_layouts, config.per_layout, config.families)
     folder = config.out / "tasks"
     folder.mkdir(parents=True, exist_ok=True)
-    suite_path = folder / "phone-gui.json"
-    suite.save(suite_path)
+    miniwob = set(config.families) <= set(MINIWOB_FAMILIES)
+    suite_path = folder / ("miniwob-gui.json" if miniwob else "phone-gui.json")
+    if miniwob and _solved_before(suite_path, config):  # solving takes a while in Chromium: keep what was solved
+        suite = TaskSuite.load(suite_path)
+    else:
+        suite = (miniwob_gui_suite(config.train_layouts, config.test_layouts, config.families, progress=False)
+                 if miniwob else gui_suite(config.train_layouts, config.test_layouts, config.per_layout,
+                                           config.families))
+        suite.save(suite_path)
     components = []
     for family in config.families:
-        part_path = folder / f"phone-gui-{family}.json"
+        part_path = folder / f"{suite.name}-{family}.json"
         suite.model_copy(update={"name": part_path.stem, "tasks": [t for t in suite.tasks if family in t.tags]}
                          ).save(part_path)
         components.append(Component(name=family, suite=str(part_path.resolve())))
-    bench_path = folder / "phone-gui-bench.yaml"
-    bench = BenchSuite(name="phone-gui", description=suite.description, split="test", components=components)
+    bench_path = folder / f"{suite.name}-bench.yaml"
+    bench = BenchSuite(name=suite.name, description=suite.description, split="test", components=components)
     bench_path.write_text(yaml.safe_dump(bench.model_dump(exclude_none=True), sort_keys=False), encoding="utf-8")
     return suite, suite_path, bench_path
+
+
+def _solved_before(suite_path: Path, config: QuickstartConfig) -> bool:
+    """Whether the MiniWoB++ suite saved there holds this config's problems (its seeds are counted from 0
+    and from the held-out base, so the counts and families pin them)."""
+    if not suite_path.exists():
+        return False
+    suite = TaskSuite.load(suite_path)
+    return ({t.tags[1] for t in suite.tasks} == set(config.families)
+            and len(suite.split("train").tasks) == config.train_layouts * len(config.families)
+            and len(suite.split("test").tasks) == config.test_layouts * len(config.families))
 
 
 def collect_expert(config: QuickstartConfig, suite_path: Path) -> Path:
     from coachgym.trajectories.collect import CollectConfig, collect
 
     out = config.out / "trajectories"
-    collect(CollectConfig(env="phone", suite=str(suite_path), agent="scripted", out=out, splits=["train"],
+    collect(CollectConfig(env=TaskSuite.load(suite_path).env, suite=str(suite_path), agent="scripted", out=out, splits=["train"],
                           workers=config.workers), progress=False)
     return out
 

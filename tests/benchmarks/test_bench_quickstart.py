@@ -122,3 +122,29 @@ def test_a_quickstart_config_refuses_models_that_cannot_distil_into_each_other(t
         (tmp_path / "q.yaml").write_text(yaml.safe_dump({"teacher": teacher, "student": student}))
         result = CliRunner().invoke(app, ["quickstart", "--config", str(tmp_path / "q.yaml")])
         assert says in one_line_error(result.exit_code, result.output)
+
+
+def test_a_quickstart_of_miniwob_families_writes_their_benchmark_and_keeps_solved_problems(tmp_path, monkeypatch):
+    from coachgym.benchmarks import quickstart
+    from coachgym.benchmarks.quickstart import QuickstartConfig, write_tasks
+
+    config = QuickstartConfig(out=tmp_path, families=["click-test-2", "click-color"], train_layouts=2, test_layouts=1)
+    suite, suite_path, bench_path = write_tasks(config)
+    assert suite.env == "browser" and suite_path.name == "miniwob-gui.json"
+    assert len(suite.split("train").tasks) == 4 and len(suite.split("test").tasks) == 2
+    bench = yaml.safe_load(bench_path.read_text())
+    assert bench["split"] == "test" and [c["name"] for c in bench["components"]] == ["click-test-2", "click-color"]
+    monkeypatch.setattr(quickstart, "miniwob_gui_suite", lambda *a, **k: pytest.fail("solved again"))
+    assert write_tasks(config)[0] == suite  # a re-run keeps the problems solved in Chromium
+    with pytest.raises(BaseException, match="solved again"):  # a changed config solves its own problems
+        write_tasks(config.model_copy(update={"test_layouts": 2}))
+
+
+def test_a_quickstart_config_refuses_families_of_two_envs(tmp_path, one_line_error):
+    from typer.testing import CliRunner
+
+    from coachgym.cli import app
+
+    (tmp_path / "q.yaml").write_text(yaml.safe_dump({"families": ["open-app", "click-color"]}))
+    result = CliRunner().invoke(app, ["quickstart", "--config", str(tmp_path / "q.yaml")])
+    assert "one quickstart runs one env" in one_line_error(result.exit_code, result.output)
