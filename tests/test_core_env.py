@@ -32,6 +32,16 @@ def test_reset_rejects_an_unknown_option_instead_of_running_another_task():
         env.reset(seed=0, options={"task": builtin_suite().get("guess-005").model_dump()})
 
 
+def test_a_refused_reset_leaves_the_episode_sequence_as_it_was():
+    refused, plain = gym.make("coachgym/Guess-v0"), gym.make("coachgym/Guess-v0")
+    refused.reset(seed=4)
+    plain.reset(seed=4)
+    with pytest.raises(ValueError, match="Unknown reset options"):
+        refused.reset(seed=9, options={"reward": 1})
+    picks = [(refused.reset()[1]["task_id"], plain.reset()[1]["task_id"]) for _ in range(5)]
+    assert all(a == b for a, b in picks), picks
+
+
 def test_correct_play_completes_with_reward_from_state():
     env = gym.make("coachgym/Guess-v0", task="guess-000")
     env.reset(seed=0)

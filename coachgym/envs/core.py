@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from coachgym.envs.actions import ActionError, ActionSet, ParsedAction
 from coachgym.envs.registry import load_suite
@@ -77,6 +77,15 @@ class ReplayExpert(Expert):
         if not self._remaining:
             raise RuntimeError(f"Task {self.task.id!r} has no scripted action left.")
         return self._remaining.pop(0)
+
+
+class ResetOptions(BaseModel):
+    """Everything `reset(options=...)` takes, here and over the env server: a silently ignored option
+    would run some other task and look like a result, so any other key is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str | None = None
 
 
 class AgentEnv(gym.Env[dict, str]):
@@ -152,12 +161,12 @@ class AgentEnv(gym.Env[dict, str]):
         return self.default_max_steps
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        super().reset(seed=seed)
         options = options or {}
-        unknown = set(options) - {"task_id"}
-        if unknown:  # a silently ignored option would run some other task and look like a result
+        unknown = set(options) - set(ResetOptions.model_fields)
+        if unknown:  # refused before anything changes, the seeded generator included
             raise ValueError(f"Unknown reset options {sorted(unknown)}; reset takes options={{'task_id': ...}} "
                              "with the id of a task in this env's suite (build the env with suite= to add tasks).")
+        super().reset(seed=seed)
         if options.get("task_id") is not None:
             self.task = self.suite.get(options["task_id"])
         else:

@@ -31,9 +31,9 @@ import httpx
 import numpy as np
 from fastapi import FastAPI, HTTPException
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from coachgym.envs.core import MAX_TEXT_CHARS, AgentEnv, Task
+from coachgym.envs.core import MAX_TEXT_CHARS, AgentEnv, ResetOptions, Task
 from coachgym.envs.gate import install_gate
 from coachgym.envs.remote_options import RefusedOptions, remote_kwargs
 from coachgym.envs.spaces import UnicodeText
@@ -74,12 +74,6 @@ def _jsonable(value: Any) -> Any:
 class CreateBody(BaseModel):
     env: str
     kwargs: dict[str, Any] = {}
-
-
-class ResetOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    task_id: str | None = None
 
 
 class ResetBody(BaseModel):
