@@ -44,10 +44,14 @@ def play(env: gym.Env, agent: PolicyAgent, episodes: Iterable[tuple[str, int]]) 
 
 
 def summarize(trajectories: list[Trajectory]) -> EvalResult:
-    count = max(1, len(trajectories))
-    return EvalResult(success_rate=sum(t.success for t in trajectories) / count,
-                      mean_reward=sum(t.reward for t in trajectories) / count, episodes=len(trajectories),
-                      env_steps=sum(len(t.steps) for t in trajectories))
+    return _result([(t.success, t.reward, len(t.steps)) for t in trajectories])
+
+
+def _result(episodes: list[tuple[bool, float, int]]) -> EvalResult:
+    """Success rate and mean reward over (success, reward, env steps) of each episode."""
+    count = max(1, len(episodes))
+    return EvalResult(success_rate=sum(e[0] for e in episodes) / count, mean_reward=sum(e[1] for e in episodes) / count,
+                      episodes=len(episodes), env_steps=sum(e[2] for e in episodes))
 
 
 def evaluate_lockstep(model: PreTrainedModel, tokenizer: Any, suite: str | TaskSuite, task_ids: list[str],
@@ -64,10 +68,7 @@ def evaluate_lockstep(model: PreTrainedModel, tokenizer: Any, suite: str | TaskS
     finally:
         for env in envs:
             env.close()
-    count = max(1, len(episodes))
-    return EvalResult(success_rate=sum(e.success for e in episodes) / count,
-                      mean_reward=sum(e.reward for e in episodes) / count, episodes=len(episodes),
-                      env_steps=sum(e.env_steps for e in episodes))
+    return _result([(e.success, e.reward, e.env_steps) for e in episodes])
 
 
 def evaluate_policy(agent: PolicyAgent, suite: str | TaskSuite, task_ids: list[str] | None = None,
