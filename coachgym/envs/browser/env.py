@@ -34,9 +34,9 @@ from coachgym.envs.registry import load_suite
 # Playwright errors that mean the browser (not the agent) is gone: these end the episode as env_error.
 _DEAD = re.compile(r"Target (page, context or browser )?(has been )?closed|Browser has been closed|crash|disconnected",
                    re.IGNORECASE)
-CLOSE_HUNG_S = 5.0
-_ELEMENT_ARGS = ("id", "from_id", "to_id")
-_POINT_ARGS = (("x", "y"), ("x1", "y1"), ("x2", "y2"))  # closing a context is browser-side and quick even when its renderer is stuck
+CLOSE_HUNG_S = 5.0  # closing a context is browser-side and quick even when its renderer is stuck
+_ELEMENT_ARGS = ("id", "from_id", "to_id")  # what a screen-only task refuses: the agent was shown no ids
+_POINT_ARGS = (("x", "y"), ("x1", "y1"), ("x2", "y2"))  # the points `coordinates: normalized` scales
 
 
 class World(Protocol):
