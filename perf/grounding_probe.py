@@ -152,14 +152,14 @@ def teacher(tokenizer, seed: int = 0, standardize: bool = False) -> tuple:
 
 
 def run(variant: str, seed: int, tokenizer, train_batch: dict, test_batch: dict, args: argparse.Namespace) -> list[float]:
-    """Held-out line accuracy after every `args.every` steps, at the quickstart's learning rate."""
+    """Held-out line accuracy after every `args.every` steps (the quickstart's learning rate unless `--lr`)."""
     fan_in, standardize = VARIANTS[variant]
     model, _ = teacher(tokenizer, seed, standardize)
     if fan_in:
         fan_in_init(model)
     newline = tokenizer("\n", add_special_tokens=False)["input_ids"][-1]
     digits = {tokenizer.convert_tokens_to_ids(str(digit)) for digit in range(10)}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=QuickstartConfig().learning_rate)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
     warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / 50))
     rng, curve = random.Random(seed), []
     for step in range(1, args.steps + 1):
@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--probes", nargs="+", choices=PROBES, default=list(PROBES))
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--batch", type=int, default=QuickstartConfig().sft_batch)
+    parser.add_argument("--lr", type=float, default=QuickstartConfig().learning_rate)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
