@@ -19,10 +19,12 @@ exactly right, teacher-forced:
 * `query`: the real launcher screen and "Where is Notes?", one example per app; the reply is the
   app's point. This is what "Open the Notes app." needs, with nothing else to learn.
 
-Each probe runs in three variants: the transformers default init (std 0.02 in every linear
-layer); a fan-in init (std 1/sqrt(fan_in)) of the LM, projector and cross-attention, the encoders
-keeping their own; and the fan-in init with `standardize_patch_features` on (each encoder feature
-standardized over the image's patches, what the quickstart's tiny models use). Only a line's
+Each probe runs in four variants, (`build_vlm`'s `fan_in_init`, `standardize_patch_features`):
+the transformers default init (std 0.02 in every linear layer); a fan-in init (std
+1/sqrt(fan_in)) of the LM, projector and cross-attention, the encoders keeping their own;
+`standardized-only`, each encoder feature standardized over the image's patches with the default
+init (what the quickstart's tiny models were until the fan-in init joined it); and `standardized`,
+both (what `build_vlm` makes now). Only a line's
 answer is scored, from its first digit on: the app before a point in `shuffled` and `colours` is
 the next of a random order, which nothing can predict. A point is right by chance 1 time in 6; in
 the lists, a model that only avoids the slots already named gets about 41%. Run from the
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import statistics
 import tempfile
@@ -55,7 +56,8 @@ from coachgym.training.vision_sft import VisionSFTCollator
 
 PROBES = ("locate", "fixed", "shuffled", "colours", "spatial", "query")
 #: variant -> (fan-in init, standardize_patch_features)
-VARIANTS = {"default": (False, False), "fan-in": (True, False), "standardized": (True, True)}
+VARIANTS = {"default": (False, False), "fan-in": (True, False), "standardized-only": (False, True),
+            "standardized": (True, True)}
 PROMPT = "Locate the targets."
 COLOURS = {app: f"hsv({index * 360 // len(APPS)}, 100%, 100%)" for index, app in enumerate(APPS)}
 
@@ -114,13 +116,6 @@ def example(screen: dict, prompt: str, reply: str) -> dict:
     return {"conversation": json.dumps(messages), "screenshot": screen["screenshot"]}
 
 
-def fan_in_init(model: torch.nn.Module) -> None:
-    """Std 1/sqrt(fan_in) for the LM's, projector's and cross-attention's linear layers."""
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and "vision_tower" not in name:
-            torch.nn.init.normal_(module.weight, 0.0, 1.0 / math.sqrt(module.in_features))
-
-
 def line_accuracy(model: torch.nn.Module, batch: dict, newline: int, digits: set[int]) -> float:
     """Share of reply lines whose answer (every token from the line's first digit on) is the argmax
     of the teacher-forced logits. A name before the digits is not scored: in `shuffled` and
@@ -143,20 +138,17 @@ def line_accuracy(model: torch.nn.Module, batch: dict, newline: int, digits: set
     return right / lines
 
 
-def teacher(tokenizer, seed: int = 0, standardize: bool = False) -> tuple:
+def teacher(tokenizer, seed: int = 0, fan_in: bool = True, standardize: bool = True) -> tuple:
     """The quickstart teacher's random model and processor (its sizes, as `build_models` makes it)."""
     config = QuickstartConfig()
     return build_vlm(tokenizer, hidden_size=config.teacher.hidden_size, layers=config.teacher.layers,
                      image_size=config.image_size, high_res_image_size=config.high_res_image_size, seed=seed,
-                     standardize_patch_features=standardize)
+                     fan_in_init=fan_in, standardize_patch_features=standardize)
 
 
 def run(variant: str, seed: int, tokenizer, train_batch: dict, test_batch: dict, args: argparse.Namespace) -> list[float]:
     """Held-out line accuracy after every `args.every` steps (the quickstart's learning rate unless `--lr`)."""
-    fan_in, standardize = VARIANTS[variant]
-    model, _ = teacher(tokenizer, seed, standardize)
-    if fan_in:
-        fan_in_init(model)
+    model, _ = teacher(tokenizer, seed, *VARIANTS[variant])
     newline = tokenizer("\n", add_special_tokens=False)["input_ids"][-1]
     digits = {tokenizer.convert_tokens_to_ids(str(digit)) for digit in range(10)}
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)

@@ -89,12 +89,15 @@ def build_vlm_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrain
 
 
 def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers: int = 2, image_size: int = 28,
-              high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0,
+              high_res_image_size: int = 56, vision_hidden_size: int = 32, seed: int = 0, fan_in_init: bool = True,
               **config_overrides: Any) -> tuple[Any, Any]:
     """A random CrossAttnVLM (Qwen2 LM, SigLIP-style encoders with 14 px patches, cross-attention
     in every layer, active from the start, patch features standardized per image since the encoders
     start from random weights) and its processor, for a `build_vlm_tokenizer` tokenizer.
     Models built with the same tokenizer and `image_size` can distil into each other.
+    `fan_in_init` draws the weights of every linear layer outside the encoders with std
+    1/sqrt(fan_in) instead of transformers' 0.02: with either one missing, this or standardizing,
+    the model never learned to find a named icon (`perf/grounding_probe.py`, docs/quickstart.md).
     `config_overrides` go to `CrossAttnVLMConfig` (e.g. `cross_attn_layers=[]` for low-res only)."""
     import torch
 
@@ -113,6 +116,10 @@ def build_vlm(tokenizer: PreTrainedTokenizerFast, hidden_size: int = 64, layers:
     )
     torch.manual_seed(seed)
     model = CrossAttnVLMForConditionalGeneration(config)
+    if fan_in_init:
+        for name, module in model.named_modules():
+            if isinstance(module, torch.nn.Linear) and "vision_tower" not in name:
+                torch.nn.init.normal_(module.weight, 0.0, module.in_features ** -0.5)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     processor = CrossAttnVLMProcessor.for_config(config, tokenizer)
