@@ -59,6 +59,15 @@ def test_element_ids_and_off_screen_points_are_refused_and_counted(env, suite):
     assert "must be in 0..999" in obs["text"] and not terminated and info["invalid_actions"] == 2
 
 
+def test_keys_cannot_reach_the_button_without_the_screen(env, suite):
+    """ONE comes before TWO in the page, so Tab and Enter would solve click-test-2 blind."""
+    for task in (t for t in suite.tasks if "click-test-2" in t.tags):
+        env.reset(options={"task_id": task.id})
+        tabs = 1 if "ONE" in task.goal else 2
+        obs, reward, terminated, _, info = env.step("\n".join(['press("Tab")'] * tabs + ['press("Enter")']))
+        assert "Keys are refused" in obs["text"] and reward == 0 and not terminated and info["invalid_actions"] == 1
+
+
 def test_clicking_the_other_button_fails(env, suite):
     task = next(t for t in suite.tasks if "click-test-2" in t.tags)
     env.reset(options={"task_id": task.id})

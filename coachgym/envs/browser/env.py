@@ -67,7 +67,7 @@ class BrowserEnv(AgentEnv):
     Reward: built-in apps score 1/0 from their backend state (and the answer, for questions) when
     the episode ends; MiniWoB++ tasks give the page's own reward in [-1, 1] as soon as it finishes.
     A task with `setup["screen_only"]` (the GUI families of `gui_tasks`) leaves the outline out and
-    refuses actions by element id, so the screenshot is the only way to find a target; its
+    refuses actions by element id and key presses, so the screenshot is the only way to find a target; its
     `setup["coordinates"] = "normalized"` makes action points 0-999 of the viewport (CogAgent style).
     """
 
@@ -225,11 +225,15 @@ class BrowserEnv(AgentEnv):
                                 for x, y in performer.points)
 
     def _in_pixels(self, action: ParsedAction) -> ParsedAction:
-        """The action as Playwright takes it: 0-999 points scaled to CSS pixels; on a screen-only task an
-        element id is refused, since the agent was shown none and must not find targets by guessing ids."""
+        """The action as Playwright takes it: 0-999 points scaled to CSS pixels. On a screen-only task an
+        element id is refused (the agent was shown none and must not find targets by guessing ids), and
+        so are keys (tabbing to the n-th button finds it without the screen)."""
         if self.screen_only and any(action.args.get(name) for name in _ELEMENT_ARGS):
             raise ActionError(f"{action.name} names an element id, but this task shows only the screenshot: "
                               f"point at the target with click_xy(x, y) ({self._unit}).")
+        if self.screen_only and action.name == "press":  # Tab, Enter would reach a button without looking
+            raise ActionError(f"Keys are refused on this task, which is solved by looking: point at the target "
+                              f"with click_xy(x, y) ({self._unit}).")
         if self.coordinates != "normalized":
             return action
         args = dict(action.args)
