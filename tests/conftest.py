@@ -1,5 +1,6 @@
 """Fixtures every test folder may use: throwaway MariaDB/PostgreSQL servers (one per session), the
-shared `quickstart --small` run, and the check for one-line CLI errors.
+shared `quickstart --small` run, the check for one-line CLI errors, and the release of the shared
+Chromium after each module.
 
 A server test is skipped (with the reason) only when the server binary is missing on this machine
 and $CI is unset; in CI a missing server fails the run instead of silently skipping.
@@ -11,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +21,17 @@ import httpx
 import pytest
 
 from coachgym.envs.database.servers import missing_reason, start_server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_shared_chromium():
+    """Browser envs share one Playwright driver per process, bound to the main thread; while it runs,
+    Playwright's sync API refuses to start there again (a report rendered with its own Playwright in a
+    later module would fail), so every module that started it stops it."""
+    yield
+    session = sys.modules.get("coachgym.envs.browser.session")
+    if session is not None:
+        session.shared_browser.shutdown()
 
 
 def free_port() -> int:

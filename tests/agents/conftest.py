@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from coachgym.envs.registry import register_all
@@ -40,13 +38,3 @@ def tiny_vlm_path(tmp_path_factory):
     model.save_pretrained(path)
     processor.save_pretrained(path)
     return str(path)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _release_shared_chromium():
-    """Browser envs share one Playwright driver per process, bound to the main thread; while it runs,
-    Playwright's sync API refuses to start there again, which would break later test modules."""
-    yield
-    session = sys.modules.get("coachgym.envs.browser.session")
-    if session is not None:
-        session.shared_browser.shutdown()
