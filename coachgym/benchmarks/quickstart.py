@@ -163,8 +163,8 @@ def collect_expert(config: QuickstartConfig, suite_path: Path) -> Path:
     from coachgym.trajectories.collect import CollectConfig, collect
 
     out = config.out / "trajectories"
-    collect(CollectConfig(env=TaskSuite.load(suite_path).env, suite=str(suite_path), agent="scripted", out=out, splits=["train"],
-                          workers=config.workers), progress=False)
+    collect(CollectConfig(env=TaskSuite.load(suite_path).env, suite=str(suite_path), agent="scripted", out=out,
+                          splits=["train"], workers=config.workers), progress=False)
     return out
 
 

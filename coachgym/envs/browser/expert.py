@@ -3,8 +3,9 @@
 The plan (privileged task data) names elements by role and accessible name; the expert finds
 the matching `[id] role 'name'` line in the current observation text and emits the canonical
 action with that id, exactly as a model would have to. Screen-only tasks show no outline, so
-their plan carries the target's point instead (`{"do": "click_at", "label", "x", "y"}`). When an element is missing (the page did
-not react as planned) it ends the episode with an empty answer rather than guessing.
+their plan carries the target's point instead (`{"do": "click_at", "label", "x", "y"}`). When an
+element is missing (the page did not react as planned) it ends the episode with an empty answer
+rather than guessing.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """GUI task families on MiniWoB++ pages: find the target on the screenshot and click it.
 
 Every task fixes one page's problem by its `seed` (where the buttons or boxes fall and which one
-is asked for), with `screen_only` set: the observation names the page but lists no elements and
-element ids are refused, so the target can only be found on the screenshot. Points are 0-999 of
+is asked for), with `screen_only` set: the observation names the page but lists no elements, and
+element ids and keys are refused, so the target can only be found on the screenshot. Points are 0-999 of
 the 160x210 task area. Train and held-out test tasks use disjoint seeds, so a model is scored on
 layouts it never trained on. The families:
 
-* `click-test-2`: two big buttons, ONE and TWO, at random places (a low-res view suffices);
+* `click-test-2`: two buttons, ONE and TWO, at random places (alike but for their labels);
 * `click-color`: the box of the named colour among several (in most problems the instruction
   shows the colour as a swatch on the page, not in words);
 * `click-button`: several small buttons with words, and decoys that differ only in case or
@@ -14,7 +14,8 @@ layouts it never trained on. The families:
 
 The expert's plan carries the target's point. It is found on the live page by clicking the
 family's candidate elements in turn (each where it is not covered by another, nearest its
-middle), those the instruction names first, until the page itself rewards the click: the page stays the only judge, and a seed that no candidate solves raises.
+middle), those the instruction names first, until the page itself rewards the click: the page
+stays the only judge, and a seed that no candidate solves raises.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def miniwob_gui_suite(train_seeds: int = 24, test_seeds: int = 8, families: Iter
               for seed in seeds]
     env = BrowserEnv(suite=TaskSuite(name="miniwob-gui-drafts", env="browser", tasks=drafts))
     try:
-        tasks = [_solved(env, draft) for draft in tqdm(drafts, desc="solving MiniWoB++ GUI tasks", disable=not progress)]
+        solving = tqdm(drafts, desc="solving MiniWoB++ GUI tasks", disable=not progress)
+        tasks = [_solved(env, draft) for draft in solving]
     finally:
         env.close()
     return TaskSuite(name="miniwob-gui", env="browser", tasks=tasks, reference_score=1.0,
