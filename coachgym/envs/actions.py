@@ -39,6 +39,14 @@ def invalid_format(message: str) -> ActionError:
     return ActionError(message, kind="invalid_format")
 
 
+def from_normalized(x: float, y: float, width: float, height: float) -> tuple[float, float]:
+    """A 0-999 action point (CogAgent's convention, `setup["coordinates"] = "normalized"`) on a
+    `width` x `height` screen; a point off that range is the agent's invalid action."""
+    if not (0 <= x <= 999 and 0 <= y <= 999):
+        raise ActionError(f"Normalized coordinates must be in 0..999, got ({x}, {y}).")
+    return x * width / 1000, y * height / 1000
+
+
 class ActionArg(BaseModel):
     name: str
     type: ArgType = "str"

@@ -20,7 +20,7 @@ import numpy as np
 from playwright.sync_api import Error, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from coachgym.envs.actions import ActionError, ParsedAction
+from coachgym.envs.actions import ActionError, ParsedAction, from_normalized
 from coachgym.envs.browser.actions import BROWSER_ACTIONS, SEQUENCE
 from coachgym.envs.browser.deadline import DeadlineExceeded, deadline
 from coachgym.envs.browser.miniwob import VIEWPORT as MINIWOB_VIEWPORT
@@ -239,11 +239,8 @@ class BrowserEnv(AgentEnv):
         args = dict(action.args)
         for x_name, y_name in _POINT_ARGS:
             if x_name in args:
-                x, y = args[x_name], args[y_name]
-                if not (0 <= x <= 999 and 0 <= y <= 999):
-                    raise ActionError(f"Normalized coordinates must be in 0..999, got ({x}, {y}).")
-                args[x_name] = x * self.config.viewport_width / 1000
-                args[y_name] = y * self.config.viewport_height / 1000
+                args[x_name], args[y_name] = from_normalized(args[x_name], args[y_name], self.config.viewport_width,
+                                                             self.config.viewport_height)
         return action.model_copy(update={"args": args})
 
     @property

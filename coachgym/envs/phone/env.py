@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from coachgym.envs.actions import ActionError, ParsedAction
+from coachgym.envs.actions import ActionError, ParsedAction, from_normalized
 from coachgym.envs.core import AgentEnv, Evaluation, StepResult, Task
 from coachgym.envs.phone import androidworld
 from coachgym.envs.phone.actions import PHONE_ACTIONS, target_point
@@ -167,9 +167,7 @@ class PhoneEnv(AgentEnv):
     def _pixel(self, x: float, y: float) -> tuple[float, float]:
         """Action coordinates -> screenshot pixels, rejecting points off the screen."""
         if self.coordinates == "normalized":
-            if not (0 <= x <= 999 and 0 <= y <= 999):
-                raise ActionError(f"Normalized coordinates must be in 0..999, got ({x}, {y}).")
-            return x * self.scale.width / 1000, y * self.scale.height / 1000
+            return from_normalized(x, y, self.scale.width, self.scale.height)
         if not (0 <= x < self.scale.width and 0 <= y < self.scale.height):
             raise ActionError(f"({x}, {y}) is off the screen; the screenshot is {self.scale.width}x{self.scale.height} "
                               "pixels and (0, 0) is its top-left corner.")
