@@ -103,6 +103,11 @@ class QuickstartConfig(StrictModel):
                              f"MiniWoB++ families {sorted(MINIWOB_FAMILIES)}: one quickstart runs one env.")
         return self
 
+    @property
+    def env(self) -> str:
+        """The env the families run in (`_families_of_one_env` keeps them to one)."""
+        return "browser" if set(self.families) <= set(MINIWOB_FAMILIES) else "phone"
+
     @model_validator(mode="after")
     def _same_kind_of_models(self) -> QuickstartConfig:
         if type(self.teacher) is not type(self.student):
@@ -127,14 +132,15 @@ def write_tasks(config: QuickstartConfig) -> tuple[TaskSuite, Path, Path]:
     held-out split with one component per family, so the report shows each family's success."""
     folder = config.out / "tasks"
     folder.mkdir(parents=True, exist_ok=True)
-    miniwob = set(config.families) <= set(MINIWOB_FAMILIES)
-    suite_path = folder / ("miniwob-gui.json" if miniwob else "phone-gui.json")
-    if miniwob and _solved_before(suite_path, config):  # solving takes a while in Chromium: keep what was solved
-        suite = TaskSuite.load(suite_path)
+    if config.env == "browser":
+        suite_path = folder / "miniwob-gui.json"
+        suite = _solved_before(suite_path, config)  # solving takes a while in Chromium: keep what was solved
+        if suite is None:
+            suite = miniwob_gui_suite(config.train_layouts, config.test_layouts, config.families, progress=False)
+            suite.save(suite_path)
     else:
-        suite = (miniwob_gui_suite(config.train_layouts, config.test_layouts, config.families, progress=False)
-                 if miniwob else gui_suite(config.train_layouts, config.test_layouts, config.per_layout,
-                                           config.families))
+        suite_path = folder / "phone-gui.json"
+        suite = gui_suite(config.train_layouts, config.test_layouts, config.per_layout, config.families)
         suite.save(suite_path)
     components = []
     for family in config.families:
@@ -148,23 +154,24 @@ def write_tasks(config: QuickstartConfig) -> tuple[TaskSuite, Path, Path]:
     return suite, suite_path, bench_path
 
 
-def _solved_before(suite_path: Path, config: QuickstartConfig) -> bool:
-    """Whether the MiniWoB++ suite saved there holds this config's problems (its seeds are counted from 0
+def _solved_before(suite_path: Path, config: QuickstartConfig) -> TaskSuite | None:
+    """The MiniWoB++ suite saved there, if it holds this config's problems (its seeds are counted from 0
     and from the held-out base, so the counts and families pin them)."""
     if not suite_path.exists():
-        return False
+        return None
     suite = TaskSuite.load(suite_path)
-    return ({t.tags[1] for t in suite.tasks} == set(config.families)
+    same = ({t.setup["page"] for t in suite.tasks} == set(config.families)
             and len(suite.split("train").tasks) == config.train_layouts * len(config.families)
             and len(suite.split("test").tasks) == config.test_layouts * len(config.families))
+    return suite if same else None
 
 
 def collect_expert(config: QuickstartConfig, suite_path: Path) -> Path:
     from coachgym.trajectories.collect import CollectConfig, collect
 
     out = config.out / "trajectories"
-    collect(CollectConfig(env=TaskSuite.load(suite_path).env, suite=str(suite_path), agent="scripted", out=out,
-                          splits=["train"], workers=config.workers), progress=False)
+    collect(CollectConfig(env=config.env, suite=str(suite_path), agent="scripted", out=out, splits=["train"],
+                          workers=config.workers), progress=False)
     return out
 
 
