@@ -8,8 +8,10 @@ import pytest
 from coachgym.agents.scripted import ScriptedAgent
 from coachgym.envs.browser import BrowserEnv
 from coachgym.envs.browser.gui_tasks import FAMILIES, TEST_SEED_BASE, miniwob_gui_suite
+from coachgym.envs.browser.miniwob import VIEWPORT
 from coachgym.envs.core import TaskSuite
 from coachgym.trajectories.rollout import run_episode
+from coachgym.vision.coordinates import to_model_coords
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +74,9 @@ def test_clicking_the_other_button_fails(env, suite):
     task = next(t for t in suite.tasks if "click-test-2" in t.tags)
     env.reset(options={"task_id": task.id})
     plan = task.setup["plan"][0]
-    buttons = [b.bounding_box() for b in env.session.page.locator("#area button").all()]
-    other = next(b for b in buttons if abs((b["x"] + b["width"] / 2) * 1000 / 160 - plan["x"]) > 20
-                 or abs((b["y"] + b["height"] / 2) * 1000 / 210 - plan["y"]) > 20)
-    x, y = int((other["x"] + other["width"] / 2) * 1000 / 160), int((other["y"] + other["height"] / 2) * 1000 / 210)
+    boxes = [b.bounding_box() for b in env.session.page.locator("#area button").all()]
+    middles = [to_model_coords(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, *VIEWPORT) for b in boxes]
+    x, y = next((x, y) for x, y in middles if abs(x - plan["x"]) > 20 or abs(y - plan["y"]) > 20)
     _, reward, terminated, _, info = env.step(f"click_xy({x}, {y})")
     assert terminated and reward < 0 and not info["success"]
 
